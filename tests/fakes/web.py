@@ -1,0 +1,63 @@
+"""A small web server on 127.0.0.1 (port 0) that serves pages the tests define.
+
+Tests talk real HTTP to it instead of mocking our own fetch code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    delay_s: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeWeb:
+    """Routes (path -> Page) served on ``base_url``; ``hits`` counts requests per path."""
+
+    pages: dict[str, Page] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    base_url: str = ""
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.hits[request.path] = self.hits.get(request.path, 0) + 1
+        page = self.pages.get(request.path)
+        if page is None:
+            return web.Response(status=404, text="not found")
+        if page.delay_s:
+            await asyncio.sleep(page.delay_s)
+        return web.Response(
+            body=page.body, status=page.status, headers={"Content-Type": page.content_type, **page.headers}
+        )
+
+
+@asynccontextmanager
+async def serve_fake_web() -> AsyncIterator[FakeWeb]:
+    fake = FakeWeb()
+    app = web.Application()
+    app.router.add_route("GET", "/{tail:.*}", fake._handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    port = sockets[0].getsockname()[1]
+    fake.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
