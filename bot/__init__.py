@@ -1,0 +1,1 @@
+"""NewsBrief's application side: the command line, chat core, adapters and delivery."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         env_prefix="NEWSBRIEF_",
         extra="ignore",
         validate_default=True,
+        populate_by_name=True,
     )
 
     # --- models -----------------------------------------------------------
@@ -67,6 +68,44 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(default=15.0, gt=0)
     max_fetch_bytes: int = Field(default=5_000_000, ge=10_000)
     user_agent: str = "NewsBrief/0.1 (+https://github.com/newsbrief)"
+
+    # --- chat -------------------------------------------------------------
+    chat_article_min_chars: int = Field(
+        default=400, ge=50, description="Pasted text at least this long is an article."
+    )
+    chat_articles_kept: int = Field(default=5, ge=1, le=50, description="Articles kept per chat.")
+    chat_sessions_max: int = Field(default=10_000, ge=10, description="Chats kept in memory.")
+
+    # --- platforms ----------------------------------------------------------
+    # Platform variables keep their usual names (TELEGRAM_BOT_TOKEN, SLACK_BOT_TOKEN, ...);
+    # the NEWSBRIEF_-prefixed names work too.
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "NEWSBRIEF_TELEGRAM_BOT_TOKEN"),
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org/bot",
+        validation_alias=AliasChoices("TELEGRAM_API_URL", "NEWSBRIEF_TELEGRAM_API_URL"),
+        description="Bot API base URL (tests and local Bot API servers point it elsewhere).",
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "NEWSBRIEF_TELEGRAM_WEBHOOK_SECRET"),
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "NEWSBRIEF_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "NEWSBRIEF_SLACK_APP_TOKEN")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "NEWSBRIEF_SLACK_SIGNING_SECRET"),
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL", "NEWSBRIEF_SLACK_API_URL"),
+    )
 
     # --- places -----------------------------------------------------------
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))

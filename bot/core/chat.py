@@ -1,0 +1,366 @@
+"""The conversation core: routes messages, commands and buttons; keeps state per chat.
+
+One async entry point, :meth:`ChatCore.handle`, takes an :class:`Incoming` and
+returns neutral :class:`Reply` objects. Telegram, Slack and the console only
+translate to and from it, so every product behaviour is tested here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.core.messages import (
+    Block,
+    Bullets,
+    Button,
+    Context,
+    Heading,
+    Incoming,
+    Quote,
+    Reply,
+    Text,
+    text_reply,
+)
+from config.settings import Settings
+from summarizer.answers import Answer, ConversationState, answer_question, match_speaker
+from summarizer.analysis import Analysis
+from summarizer.briefing import Brief, make_brief
+from summarizer.models import ModelBusyError, ModelError, ModelService
+from summarizer.reading import ReadError, build_article, read_source
+from summarizer.records import QuoteRecord
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+OnWork = Callable[[], Awaitable[None]]
+
+HELP = (
+    "Send me a news article — paste its text or a link — and I'll give you a short, "
+    "faithful brief. Then ask me who said what, and when.",
+    "Commands: /brief <link or text> · /ask <question> · /quotes [speaker] · "
+    "/who · /when · /forget · /help",
+    "Examples: “what did the mayor say about the bridge?”, “quote Okafor”, "
+    "“when did the authority confirm the money?”, “and what else did he say?”",
+)
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
+_ARTICLE_REFERENCE = re.compile(
+    r"\b(?:in|from|about)\s+the\s+(?P<which>first|second|third|fourth|fifth|last|previous|"
+    r"latest|other)\s+(?:article|story|link|one)\b[,:]?\s*",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class ArticleEntry:
+    """An article this chat has seen, with its brief and analysis."""
+
+    key: str
+    brief: Brief
+
+
+@dataclass
+class Session:
+    """What the bot remembers about one chat (or Slack thread)."""
+
+    articles: list[ArticleEntry] = field(default_factory=list)  # newest first
+    conversation: ConversationState = field(default_factory=ConversationState)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_used: float = field(default_factory=time.monotonic)
+    sent_order: list[str] = field(default_factory=list)  # article keys, oldest first
+
+    @property
+    def current(self) -> ArticleEntry | None:
+        return self.articles[0] if self.articles else None
+
+    def find(self, key: str) -> ArticleEntry | None:
+        return next((entry for entry in self.articles if entry.key == key), None)
+
+
+class SessionStore:
+    """Sessions by chat key, the least recently used dropped beyond a bound."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._sessions: OrderedDict[tuple[str, str, str], Session] = OrderedDict()
+
+    def get(self, key: tuple[str, str, str]) -> Session:
+        session = self._sessions.get(key)
+        if session is None:
+            session = Session()
+            self._sessions[key] = session
+            while len(self._sessions) > self.limit:
+                self._sessions.popitem(last=False)
+        else:
+            self._sessions.move_to_end(key)
+        session.last_used = time.monotonic()
+        return session
+
+    def forget(self, key: tuple[str, str, str]) -> bool:
+        return self._sessions.pop(key, None) is not None
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+
+class ChatCore:
+    """Platform-neutral chat behaviour: briefs, answers, quotes, buttons, commands."""
+
+    def __init__(self, settings: Settings, models: ModelService, http: httpx.AsyncClient):
+        self.settings = settings
+        self.models = models
+        self.http = http
+        self.sessions = SessionStore(settings.chat_sessions_max)
+
+    async def handle(self, message: Incoming, on_work: OnWork | None = None) -> list[Reply]:
+        """Answer one user action. Never raises for anything a user can send."""
+        session = self.sessions.get(message.chat_key)
+        async with session.lock:  # one chat's messages in order; other chats run on
+            try:
+                return await self._route(message, session, on_work)
+            except ReadError as error:
+                return [text_reply(f"I couldn't read that article: {error}.")]
+            except ModelBusyError:
+                return [text_reply("I'm busy with other requests right now — please try again in a minute.")]
+            except ModelError as error:
+                log.error("model failure: %s", error)
+                return [text_reply("My summary model is not available right now, sorry. Please try again later.")]
+
+    # --- routing -------------------------------------------------------------------------
+
+    async def _route(self, message: Incoming, session: Session, on_work: OnWork | None) -> list[Reply]:
+        if message.button:
+            return await self._button(message.button, session, on_work)
+        command = (message.command or "").lower()
+        if command in ("start", "help"):
+            return [text_reply(*HELP)]
+        if command == "forget":
+            self.sessions.forget(message.chat_key)
+            return [text_reply("Done — I've forgotten the articles and questions in this chat.")]
+        if command == "brief":
+            if not message.args.strip():
+                return [text_reply("Send /brief with a link or the article's text.")]
+            return await self._brief(message.args, session, on_work)
+        if command == "ask":
+            return await self._ask(message.args, session, on_work)
+        if command == "quotes":
+            return self._quotes(session, speaker=message.args.strip() or None)
+        if command == "who":
+            return self._who(session)
+        if command in ("when", "timeline"):
+            return self._timeline(session)
+        if command:
+            return [text_reply(f"I don't know the command /{command}.", HELP[1])]
+        text = message.text.strip()
+        if not text:
+            return [text_reply(HELP[0])]
+        if self._is_article(text):
+            return await self._brief(text, session, on_work)
+        return await self._ask(text, session, on_work)
+
+    def _is_article(self, text: str) -> bool:
+        urls = _URL.findall(text)
+        if urls and len(text) - sum(len(u) for u in urls) < 80:
+            return True
+        return len(text) >= self.settings.chat_article_min_chars
+
+    # --- briefs --------------------------------------------------------------------------
+
+    async def _brief(self, text: str, session: Session, on_work: OnWork | None) -> list[Reply]:
+        if on_work:
+            await on_work()
+        url_match = _URL.search(text)
+        source_text = text.strip()
+        if url_match and len(source_text) - len(url_match.group(0)) < 80:
+            article = await read_source(
+                url_match.group(0),
+                max_chars=self.settings.max_article_chars,
+                max_fetch_bytes=self.settings.max_fetch_bytes,
+                http_client=self.http,
+            )
+        else:
+            article = build_article(source_text, max_chars=self.settings.max_article_chars)
+        brief = await make_brief(
+            article,
+            self.models,
+            method=self.settings.summary_method,
+            sentences=self.settings.summary_sentences,
+        )
+        entry = ArticleEntry(key=article.content_hash[:10], brief=brief)
+        session.articles = [e for e in session.articles if e.key != entry.key]
+        session.articles.insert(0, entry)
+        del session.articles[self.settings.chat_articles_kept :]
+        session.sent_order = [k for k in session.sent_order if k != entry.key] + [entry.key]
+        session.conversation.new_article(brief.analysis)
+        return [render_brief(entry)]
+
+    # --- questions -----------------------------------------------------------------------
+
+    async def _ask(self, question: str, session: Session, on_work: OnWork | None) -> list[Reply]:
+        question = question.strip()
+        if not question:
+            return [text_reply("Ask me something about the article, e.g. “who said what about the vote?”")]
+        entry, question = self._pick_article(question, session)
+        if entry is None:
+            return [text_reply("Send me an article first — paste its text or a link — then ask away.")]
+        if on_work:
+            await on_work()
+        if session.conversation.analysis is not entry.brief.analysis:
+            session.conversation.new_article(entry.brief.analysis)
+        answer = await answer_question(question, session.conversation, self.models)
+        return [render_answer(answer)]
+
+    def _pick_article(self, question: str, session: Session) -> tuple[ArticleEntry | None, str]:
+        """The article a question is about: the one it names ("in the first article"), else the current one."""
+        match = _ARTICLE_REFERENCE.search(question)
+        if not match:
+            return session.current, question
+        which = match.group("which").lower()
+        rest = (question[: match.start()] + question[match.end() :]).strip() or question
+        known = [session.find(key) for key in session.sent_order]
+        ordered = [entry for entry in known if entry is not None]  # oldest first
+        if not ordered:
+            return None, rest
+        if which in _ORDINALS:
+            index = _ORDINALS[which]
+            return (ordered[index] if index < len(ordered) else None), rest
+        if which in ("previous", "other"):
+            return (ordered[-2] if len(ordered) > 1 else ordered[-1]), rest
+        return ordered[-1], rest
+
+    # --- quotes, speakers, timeline -------------------------------------------------------
+
+    async def _button(self, payload: str, session: Session, on_work: OnWork | None) -> list[Reply]:
+        action, _, key = payload.partition(":")
+        entry = session.find(key) if key else session.current
+        if entry is None:
+            return [text_reply("That article is no longer in this chat — send it again, please.")]
+        if action == "q":
+            return self._quotes(session, entry=entry)
+        if action == "w":
+            return self._who(session, entry=entry)
+        if action == "t":
+            return self._timeline(session, entry=entry)
+        return [text_reply("That button has expired.")]
+
+    def _quotes(
+        self, session: Session, *, speaker: str | None = None, entry: ArticleEntry | None = None
+    ) -> list[Reply]:
+        entry = entry or session.current
+        if entry is None:
+            return [text_reply("Send me an article first, then ask for its quotes.")]
+        analysis = entry.brief.analysis
+        records = list(analysis.quotes)
+        if speaker:
+            wanted = match_speaker(speaker, analysis)
+            records = [r for r in records if wanted and r.speaker == wanted]
+            if not records:
+                names = ", ".join(_speaker_names(analysis)) or "nobody"
+                return [text_reply(f"I couldn't find any quotes from {speaker} in this article. Quoted: {names}.")]
+            session.conversation.last_speaker = records[0].speaker
+        if not records:
+            return [text_reply("This article quotes nobody directly or indirectly.")]
+        shown = records[:12]
+        blocks: list[Block] = [Heading(f"Quotes from {speaker}" if speaker else "Quotes")]
+        blocks.extend(quote_block(record) for record in shown)
+        if len(records) > len(shown):
+            blocks.append(Context(f"{len(records) - len(shown)} more — ask about a speaker to see theirs."))
+        return [Reply(tuple(blocks))]
+
+    def _who(self, session: Session, entry: ArticleEntry | None = None) -> list[Reply]:
+        entry = entry or session.current
+        if entry is None:
+            return [text_reply("Send me an article first.")]
+        lines = entry.brief.who_said_what
+        if not lines:
+            return [text_reply("Nobody is quoted in this article.")]
+        blocks: list[Block] = [Heading("Who said what")]
+        blocks.extend(quote_block(line.quote) for line in lines)
+        return [Reply(tuple(blocks))]
+
+    def _timeline(self, session: Session, entry: ArticleEntry | None = None) -> list[Reply]:
+        entry = entry or session.current
+        if entry is None:
+            return [text_reply("Send me an article first.")]
+        analysis = entry.brief.analysis
+        article = analysis.article
+        dated = [ref for ref in analysis.time_refs if ref.date is not None and ref.span is not None]
+        if not dated:
+            if article.published is None:
+                return [text_reply("The article has no publication date, so I can't place its events on a calendar.")]
+            return [text_reply("The article doesn't tie its events to particular days.")]
+        items: list[str] = []
+        seen: set[int] = set()
+        for ref in sorted(dated, key=lambda r: (r.date, r.span)):  # type: ignore[arg-type,return-value]
+            assert ref.span is not None and ref.date is not None
+            sentence = article.sentence_at(ref.span[0])
+            if sentence is None or sentence.index in seen:
+                continue
+            seen.add(sentence.index)
+            items.append(f"{ref.date.strftime('%a %d %b %Y')} ({ref.text}): {sentence.text}")
+        return [Reply((Heading("Timeline"), Bullets(tuple(items[:15]))))]
+
+
+# --- rendering to neutral replies ------------------------------------------------------------
+
+
+def render_brief(entry: ArticleEntry) -> Reply:
+    brief = entry.brief
+    article = brief.article
+    blocks: list[Block] = [Heading(article.title or "Brief")]
+    meta = []
+    if article.published:
+        meta.append(f"Published {article.published.isoformat()}")
+    if article.url:
+        meta.append(article.url)
+    if meta:
+        blocks.append(Context(" · ".join(meta)))
+    blocks.append(Bullets(tuple(bullet.text for bullet in brief.summary.bullets)))
+    if brief.who_said_what:
+        blocks.append(Text("Who said what", bold=True))
+        blocks.extend(quote_block(line.quote) for line in brief.who_said_what[:3])
+    buttons = (
+        Button("Quotes", f"q:{entry.key}"),
+        Button("Who said what", f"w:{entry.key}"),
+        Button("Timeline", f"t:{entry.key}"),
+    )
+    return Reply(tuple(blocks), buttons)
+
+
+def quote_block(record: QuoteRecord) -> Quote:
+    when = None
+    if record.when is not None:
+        when = record.when.text
+        if record.when.date:
+            when = f"{record.when.text} ({record.when.date.isoformat()})"
+    return Quote(
+        text=record.content.strip().rstrip(","),
+        speaker=record.speaker,
+        when=when,
+        where=record.where,
+        direct=record.kind == "direct",
+    )
+
+
+def render_answer(answer: Answer) -> Reply:
+    blocks: list[Block] = [Text(answer.answer)]
+    if answer.found and answer.quote and answer.quote not in answer.answer:
+        when = None
+        if answer.when is not None:
+            when = answer.when.text + (f" ({answer.when.date.isoformat()})" if answer.when.date else "")
+        blocks.append(Quote(answer.quote, answer.speaker, when, answer.where))
+    return Reply(tuple(blocks))
+
+
+def _speaker_names(analysis: Analysis) -> list[str]:
+    return sorted({q.speaker for q in analysis.quotes if q.speaker})

@@ -1,0 +1,73 @@
+"""``newsbrief serve``: Telegram, Slack or both in one process and one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+from bot.app import chat_core
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PLATFORMS = ("telegram", "slack", "all")
+
+
+class StartupError(ValueError):
+    """Configuration that prevents start-up; one line naming the variable to fix."""
+
+
+def chosen_platforms(name: str) -> list[str]:
+    return ["telegram", "slack"] if name == "all" else [name]
+
+
+def check_configuration(settings: Settings, platforms: Sequence[str], *, webhook_url: str | None) -> None:
+    """Fail fast, before any model loads, on missing or malformed tokens."""
+    if "telegram" in platforms:
+        from bot.telegram import check_token
+
+        problem = check_token(settings)
+        if problem:
+            raise StartupError(problem)
+        if webhook_url and settings.telegram_webhook_secret is None:
+            raise StartupError("webhook mode needs TELEGRAM_WEBHOOK_SECRET (a random string)")
+    if "slack" in platforms:
+        from bot.slack import check_tokens
+
+        problem = check_tokens(settings)
+        if problem:
+            raise StartupError(problem)
+
+
+async def serve(
+    settings: Settings,
+    platforms: Sequence[str],
+    *,
+    webhook_url: str | None = None,
+    telegram_port: int = 8443,
+    slack_port: int = 3000,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the chosen platforms until SIGINT/SIGTERM (or ``stop``), then drain and exit."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with chat_core(settings) as core:
+        runners = []
+        if "telegram" in platforms:
+            from bot.telegram import run_telegram
+
+            runners.append(
+                run_telegram(settings, core, stop=stop, webhook_url=webhook_url, port=telegram_port)
+            )
+        if "slack" in platforms:
+            from bot.slack import run_slack
+
+            runners.append(run_slack(settings, core, stop=stop, port=slack_port))
+        log.info("serving %s", ", ".join(platforms))
+        await asyncio.gather(*runners)

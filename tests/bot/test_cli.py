@@ -1,0 +1,120 @@
+"""The command-line contract that tools, benchmarks and users rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "harbour-bridge-vote.txt"
+
+
+def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+
+
+def _article_text(path: Path) -> str:
+    return path.read_text("utf-8")
+
+
+def test_brief_json_has_the_contract_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["brief", str(SAMPLE), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    brief = json.loads(lines[0])
+    assert brief["id"] == str(SAMPLE)
+    assert brief["title"] == "Riverton council backs new harbour bridge after marathon session"
+    assert brief["published"] == "2025-03-12"
+    assert brief["method"] == "extractive"
+    assert len(brief["summary"]) == 3
+    text = _article_text(SAMPLE)
+    for bullet in brief["summary"]:
+        assert bullet["generated"] is False
+        assert bullet["spans"], bullet
+        shown = " ".join(text[start:end] for start, end in bullet["spans"])
+        assert bullet["text"][1:] in shown or shown[1:] in bullet["text"]
+    assert {"read", "total"} <= set(brief["timings_ms"])
+    speakers = {line["speaker"] for line in brief["who_said_what"]}
+    assert "Elena Vasquez" in speakers and "Martin Okafor" in speakers
+
+
+def test_sentences_option_changes_the_bullet_count(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["brief", str(SAMPLE), "--json", "--sentences", "2"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["summary"]) == 2
+
+
+def test_batch_keeps_input_order_ids_and_reports_bad_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = tmp_path / "batch.jsonl"
+    rows = [
+        json.dumps({"id": "grid", "source": str(ROOT / "examples" / "heatwave-grid.txt")}),
+        json.dumps({"id": "gone", "source": str(tmp_path / "missing.txt")}),
+        "{not json",
+        json.dumps({"id": "dated", "source": str(SAMPLE), "published": "2025-03-13"}),
+        json.dumps({"id": "baddate", "source": str(SAMPLE), "published": "13/03/2025"}),
+    ]
+    batch.write_text("\n".join(rows) + "\n", "utf-8")
+    code = main(["brief", "--batch", str(batch), "--json"])
+    results = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert code == 1  # some rows failed, and the run still finished
+    assert [r["id"] for r in results] == ["grid", "gone", "line-3", "dated", "baddate"]
+    assert "summary" in results[0] and "summary" in results[3]
+    assert results[3]["published"] == "2025-03-13"
+    assert "no such file" in results[1]["error"]
+    assert "not valid JSON" in results[2]["error"]
+    assert "YYYY-MM-DD" in results[4]["error"]
+
+
+def test_stdin_text_is_briefed() -> None:
+    result = _run("brief", "-", "--json", stdin=_article_text(SAMPLE))
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["summary"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "code", "message"),
+    [
+        (["brief", "no-such-file.txt"], None, 1, "no such file"),
+        (["brief", "-"], "", 1, "empty"),
+        (["brief", str(SAMPLE), "--published", "yesterday"], None, 2, "YYYY-MM-DD"),
+        (["brief", "--batch", "nowhere.jsonl"], None, 2, "batch file not found"),
+        (["brief"], None, 2, "give at least one article"),
+        (["brief", str(SAMPLE), "--sentences", "0"], None, 2, "between 1 and 20"),
+    ],
+)
+def test_bad_input_is_one_line_and_no_traceback(
+    args: list[str], stdin: str | None, code: int, message: str
+) -> None:
+    result = _run(*args, stdin=stdin)
+    assert result.returncode == code
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("newsbrief:")]
+    assert len(error_lines) == 1 and message in error_lines[0]
+    assert result.stdout == ""
+
+
+def test_text_output_shows_title_bullets_and_speakers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["brief", str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Riverton council backs new harbour bridge")
+    assert out.count("\n• ") >= 3
+    assert "Who said what" in out
