@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings, SummaryMethod, load_settings
 
 log = logging.getLogger("newsbrief")
 
@@ -141,7 +141,9 @@ class Output:
     def error(self, job: Job, message: str) -> None:
         self.failures += 1
         if self.as_json:
-            self.stream.write(json.dumps({"id": job.id, "error": message}, ensure_ascii=False) + "\n")
+            self.stream.write(
+                json.dumps({"id": job.id, "error": message}, ensure_ascii=False) + "\n"
+            )
             self.stream.flush()
         else:
             where = f"{job.source}: " if job.source else f"{job.id}: "
@@ -240,7 +242,9 @@ async def run_jobs(settings: Settings, jobs: Sequence[Job], handler: Handler, ou
 # --------------------------------------------------------------------------- commands
 
 
-async def brief_job(runtime: Runtime, job: Job, method: str | None, sentences: int | None) -> tuple[dict[str, Any], str]:
+async def brief_job(
+    runtime: Runtime, job: Job, method: SummaryMethod | None, sentences: int | None
+) -> tuple[dict[str, Any], str]:
     from summarizer.briefing import make_brief, render_brief_text
 
     started = time.perf_counter()
@@ -298,8 +302,8 @@ def cmd_quotes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from summarizer.answers import ConversationState, answer_question
     from summarizer.analysis import Analysis, analyse
+    from summarizer.answers import ConversationState, answer_question
 
     if args.batch:
         if args.source or args.question:
@@ -308,7 +312,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     else:
         if not args.source or not args.question:
             raise UsageError('give an article and a question: newsbrief ask SOURCE "QUESTION"')
-        jobs = [Job(args.source, args.source, parse_published(args.published), question=args.question)]
+        jobs = [
+            Job(args.source, args.source, parse_published(args.published), question=args.question)
+        ]
     out = Output(args.json)
     analyses: dict[tuple[str, date | None], Analysis] = {}
     conversations: dict[str, ConversationState] = {}
@@ -397,7 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--published", metavar="YYYY-MM-DD", help="publication date")
     ask.add_argument(
-        "--batch", metavar="FILE.jsonl", help="rows with id, source, question, published, conversation"
+        "--batch",
+        metavar="FILE.jsonl",
+        help="rows with id, source, question, published, conversation",
     )
     ask.add_argument("--json", action="store_true", help="JSON (Lines) on stdout")
     ask.set_defaults(handler=cmd_ask)

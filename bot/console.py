@@ -60,7 +60,11 @@ class ConsoleChat:
                 continue
             if stripped.isdigit() and self.buttons:
                 await self._press(int(stripped))
-            elif stripped.startswith("/") or _is_file(stripped) or stripped.lower().startswith(("http://", "https://")):
+            elif (
+                stripped.startswith("/")
+                or _is_file(stripped)
+                or stripped.lower().startswith(("http://", "https://"))
+            ):
                 await self._send(stripped)
             elif self._starts_article(stripped):
                 pending = [line.rstrip("\n")]
@@ -83,14 +87,21 @@ class ConsoleChat:
         if _is_file(text):
             path = Path(text).expanduser()
             try:
-                text = path.read_text("utf-8")
+                text = await asyncio.to_thread(path.read_text, "utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 self._say(f"I couldn't read {path}: {type(error).__name__}.")
                 return
             message = Incoming("console", self.session, "you", command="brief", args=text)
         else:
             command, args = parse_command(text)
-            message = Incoming("console", self.session, "you", text=text if command is None else "", command=command, args=args)
+            message = Incoming(
+                "console",
+                self.session,
+                "you",
+                text=text if command is None else "",
+                command=command,
+                args=args,
+            )
         await self._deliver(await self.core.handle(message, self._typing))
 
     async def _typing(self) -> None:

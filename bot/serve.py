@@ -24,7 +24,9 @@ def chosen_platforms(name: str) -> list[str]:
     return ["telegram", "slack"] if name == "all" else [name]
 
 
-def check_configuration(settings: Settings, platforms: Sequence[str], *, webhook_url: str | None) -> None:
+def check_configuration(
+    settings: Settings, platforms: Sequence[str], *, webhook_url: str | None
+) -> None:
     """Fail fast, before any model loads, on missing or malformed tokens."""
     if "telegram" in platforms:
         from bot.telegram import check_token

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     )
     telegram_webhook_secret: SecretStr | None = Field(
         default=None,
-        validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET", "NEWSBRIEF_TELEGRAM_WEBHOOK_SECRET"),
+        validation_alias=AliasChoices(
+            "TELEGRAM_WEBHOOK_SECRET", "NEWSBRIEF_TELEGRAM_WEBHOOK_SECRET"
+        ),
     )
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "NEWSBRIEF_SLACK_BOT_TOKEN")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from config.settings import SummaryMethod
 from summarizer.analysis import Analysis, analyse
 from summarizer.models import ModelService
 from summarizer.reading import Article
@@ -94,7 +95,7 @@ def _key_quote_score(analysis: Analysis, index: int, centroid: np.ndarray | None
 
 
 async def make_brief(
-    article: Article, models: ModelService, *, method: str, sentences: int
+    article: Article, models: ModelService, *, method: SummaryMethod, sentences: int
 ) -> Brief:
     """Summarise and analyse an article; the analysis is kept for follow-up questions."""
     started = time.perf_counter()

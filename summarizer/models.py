@@ -195,7 +195,9 @@ class TextGenerator:
         if self.is_seq2seq:
             prefix = "summarize: " if "t5" in str(self.model.config.model_type) else ""
             inputs = tokenizer(
-                prefix + text, return_tensors="pt", truncation=True,
+                prefix + text,
+                return_tensors="pt",
+                truncation=True,
                 max_length=self.max_input_tokens,
             )
         elif self.has_chat_template:
@@ -243,7 +245,9 @@ def _gguf_cache_folder(location: ModelLocation, cache_dir: Path) -> Path:
     assert location.gguf_file
     gguf_path = Path(location.name_or_path) / location.gguf_file
     stat = gguf_path.stat() if gguf_path.exists() else None
-    identity = f"{gguf_path.resolve()}|{stat.st_size if stat else 0}|{stat.st_mtime_ns if stat else 0}"
+    identity = (
+        f"{gguf_path.resolve()}|{stat.st_size if stat else 0}|{stat.st_mtime_ns if stat else 0}"
+    )
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return cache_dir / "converted" / f"{Path(location.gguf_file).stem}-{digest}"
 
@@ -268,8 +272,8 @@ def _load_gguf(location: ModelLocation, cache_dir: Path) -> tuple[Any, Any]:
         location.name_or_path, local=location.local, gguf_file=location.gguf_file
     )
     # The weights are plain float tensors now; drop the GGUF marker so they can be saved.
-    model.hf_quantizer = None
-    model.is_quantized = False
+    model.hf_quantizer = None  # type: ignore[assignment]
+    model.is_quantized = False  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     try:
@@ -325,7 +329,9 @@ class ModelService:
         with self._load_lock:
             if self._generator is None:
                 self._generator = TextGenerator(
-                    locate_model(self.settings.summarizer_model, self.settings.summarizer_gguf_file),
+                    locate_model(
+                        self.settings.summarizer_model, self.settings.summarizer_gguf_file
+                    ),
                     cache_dir=self.settings.cache_dir,
                 )
             return self._generator

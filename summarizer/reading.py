@@ -142,7 +142,9 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return _merge_orphan_quotes(chunk, [(start + s, start + e) for s, e in spans], start)
 
 
-def _merge_orphan_quotes(chunk: str, spans: list[tuple[int, int]], base: int) -> list[tuple[int, int]]:
+def _merge_orphan_quotes(
+    chunk: str, spans: list[tuple[int, int]], base: int
+) -> list[tuple[int, int]]:
     """Glue a lone closing quote mark or a short attribution tail back onto its sentence."""
     merged: list[tuple[int, int]] = []
     for s, e in spans:
@@ -181,7 +183,11 @@ def build_article(
         published = find_date_line(text)
     if title is None and paragraphs:
         first = text[paragraphs[0].start : paragraphs[0].end]
-        if len(paragraphs) > 1 and len(first) < 150 and not first.rstrip().endswith((".", "”", '"')):
+        if (
+            len(paragraphs) > 1
+            and len(first) < 150
+            and not first.rstrip().endswith((".", "”", '"'))
+        ):
             title = first.strip()
     article = Article(
         text=text,
@@ -331,19 +337,12 @@ async def read_source(
         return build_article(
             text, published=published, source=source, article_id=article_id, max_chars=max_chars
         )
-    path = Path(source).expanduser()
     if source.strip().lower().startswith(("ftp:", "file:", "javascript:", "data:")):
         raise ReadError("only http and https links are supported")
-    if not path.exists():
-        raise ReadError(f"no such file: {source}")
-    if path.is_dir():
-        raise ReadError(f"{source} is a folder, not an article file")
-    size = path.stat().st_size
-    if size > max_chars * 4:
-        raise ReadError(f"the file is too large ({size:,} bytes)")
-    data = await asyncio.to_thread(path.read_bytes)
+    path = Path(source).expanduser()
+    data = await asyncio.to_thread(_read_file, path, source, max_chars * 4)
     text = decode_text(data, what=f"{path.name}")
-    if path.suffix.lower() in (".html", ".htm", ".xhtml") or _looks_like_html(text):
+    if path.suffix.lower() in (".html", ".htm", ".xhtml") or looks_like_html(text):
         extracted = await asyncio.to_thread(extract_html, text, None)
         return build_article(
             extracted.text,
@@ -359,7 +358,18 @@ async def read_source(
     )
 
 
-def _looks_like_html(text: str) -> bool:
+def _read_file(path: Path, source: str, max_bytes: int) -> bytes:
+    if not path.exists():
+        raise ReadError(f"no such file: {source}")
+    if path.is_dir():
+        raise ReadError(f"{source} is a folder, not an article file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ReadError(f"the file is too large ({size:,} bytes)")
+    return path.read_bytes()
+
+
+def looks_like_html(text: str) -> bool:
     head = text[:1000].lstrip().lower()
     return head.startswith(("<!doctype html", "<html"))
 

@@ -12,9 +12,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.messages import (
     Block,
@@ -29,11 +29,17 @@ from bot.core.messages import (
     text_reply,
 )
 from config.settings import Settings
-from summarizer.answers import Answer, ConversationState, answer_question, match_speaker
 from summarizer.analysis import Analysis
+from summarizer.answers import Answer, ConversationState, answer_question, match_speaker
 from summarizer.briefing import Brief, make_brief
 from summarizer.models import ModelBusyError, ModelError, ModelService
-from summarizer.reading import ReadError, build_article, read_source
+from summarizer.reading import (
+    ReadError,
+    build_article,
+    extract_html,
+    looks_like_html,
+    read_source,
+)
 from summarizer.records import QuoteRecord
 
 if TYPE_CHECKING:
@@ -42,6 +48,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnWork = Callable[[], Awaitable[None]]
+
+
+class CommandPlugin(Protocol):
+    """A feature that owns some commands and button payloads (e.g. subscriptions)."""
+
+    commands: frozenset[str]
+    button_prefix: str  # payloads starting with this go to the plugin, e.g. "s"
+
+    async def handle(self, message: Incoming, session: Session) -> list[Reply]: ...
+
 
 HELP = (
     "Send me a news article — paste its text or a link — and I'll give you a short, "
@@ -116,11 +132,34 @@ class SessionStore:
 class ChatCore:
     """Platform-neutral chat behaviour: briefs, answers, quotes, buttons, commands."""
 
-    def __init__(self, settings: Settings, models: ModelService, http: httpx.AsyncClient):
+    def __init__(
+        self,
+        settings: Settings,
+        models: ModelService,
+        http: httpx.AsyncClient,
+        plugins: Sequence[CommandPlugin] = (),
+    ):
         self.settings = settings
         self.models = models
         self.http = http
         self.sessions = SessionStore(settings.chat_sessions_max)
+        self.plugins = list(plugins)
+
+    def remember(self, chat_key: tuple[str, str, str], briefs: Sequence[Brief]) -> None:
+        """Keep briefs made elsewhere (a delivered daily brief) so questions can follow."""
+        session = self.sessions.get(chat_key)
+        for brief in reversed(briefs):
+            self._keep(session, brief)
+
+    def _keep(self, session: Session, brief: Brief) -> ArticleEntry:
+        entry = ArticleEntry(key=brief.article.content_hash[:10], brief=brief)
+        session.articles = [e for e in session.articles if e.key != entry.key]
+        session.articles.insert(0, entry)
+        del session.articles[self.settings.chat_articles_kept :]
+        kept = {e.key for e in session.articles}
+        session.sent_order = [k for k in session.sent_order if k != entry.key and k in kept]
+        session.sent_order.append(entry.key)
+        return entry
 
     async def handle(self, message: Incoming, on_work: OnWork | None = None) -> list[Reply]:
         """Answer one user action. Never raises for anything a user can send."""
@@ -131,17 +170,33 @@ class ChatCore:
             except ReadError as error:
                 return [text_reply(f"I couldn't read that article: {error}.")]
             except ModelBusyError:
-                return [text_reply("I'm busy with other requests right now — please try again in a minute.")]
+                return [
+                    text_reply(
+                        "I'm busy with other requests right now — please try again in a minute."
+                    )
+                ]
             except ModelError as error:
                 log.error("model failure: %s", error)
-                return [text_reply("My summary model is not available right now, sorry. Please try again later.")]
+                return [
+                    text_reply(
+                        "My summary model is not available right now, sorry. "
+                        "Please try again later."
+                    )
+                ]
 
     # --- routing -------------------------------------------------------------------------
 
-    async def _route(self, message: Incoming, session: Session, on_work: OnWork | None) -> list[Reply]:
+    async def _route(
+        self, message: Incoming, session: Session, on_work: OnWork | None
+    ) -> list[Reply]:
+        command = (message.command or "").lower()
+        for plugin in self.plugins:
+            if command in plugin.commands or (
+                message.button and message.button.startswith(plugin.button_prefix + ":")
+            ):
+                return await plugin.handle(message, session)
         if message.button:
             return await self._button(message.button, session, on_work)
-        command = (message.command or "").lower()
         if command in ("start", "help"):
             return [text_reply(*HELP)]
         if command == "forget":
@@ -188,6 +243,15 @@ class ChatCore:
                 max_fetch_bytes=self.settings.max_fetch_bytes,
                 http_client=self.http,
             )
+        elif looks_like_html(source_text):
+            page = await asyncio.to_thread(extract_html, source_text, None)
+            article = build_article(
+                page.text,
+                title=page.title,
+                author=page.author,
+                published=page.published,
+                max_chars=self.settings.max_article_chars,
+            )
         else:
             article = build_article(source_text, max_chars=self.settings.max_article_chars)
         brief = await make_brief(
@@ -196,11 +260,7 @@ class ChatCore:
             method=self.settings.summary_method,
             sentences=self.settings.summary_sentences,
         )
-        entry = ArticleEntry(key=article.content_hash[:10], brief=brief)
-        session.articles = [e for e in session.articles if e.key != entry.key]
-        session.articles.insert(0, entry)
-        del session.articles[self.settings.chat_articles_kept :]
-        session.sent_order = [k for k in session.sent_order if k != entry.key] + [entry.key]
+        entry = self._keep(session, brief)
         session.conversation.new_article(brief.analysis)
         return [render_brief(entry)]
 
@@ -209,10 +269,16 @@ class ChatCore:
     async def _ask(self, question: str, session: Session, on_work: OnWork | None) -> list[Reply]:
         question = question.strip()
         if not question:
-            return [text_reply("Ask me something about the article, e.g. “who said what about the vote?”")]
+            return [
+                text_reply(
+                    "Ask me something about the article, e.g. “who said what about the vote?”"
+                )
+            ]
         entry, question = self._pick_article(question, session)
         if entry is None:
-            return [text_reply("Send me an article first — paste its text or a link — then ask away.")]
+            return [
+                text_reply("Send me an article first — paste its text or a link — then ask away.")
+            ]
         if on_work:
             await on_work()
         if session.conversation.analysis is not entry.brief.analysis:
@@ -221,7 +287,7 @@ class ChatCore:
         return [render_answer(answer)]
 
     def _pick_article(self, question: str, session: Session) -> tuple[ArticleEntry | None, str]:
-        """The article a question is about: the one it names ("in the first article"), else the current one."""
+        """The article a question names ("in the first article…"), else the current one."""
         match = _ARTICLE_REFERENCE.search(question)
         if not match:
             return session.current, question
@@ -266,7 +332,12 @@ class ChatCore:
             records = [r for r in records if wanted and r.speaker == wanted]
             if not records:
                 names = ", ".join(_speaker_names(analysis)) or "nobody"
-                return [text_reply(f"I couldn't find any quotes from {speaker} in this article. Quoted: {names}.")]
+                return [
+                    text_reply(
+                        f"I couldn't find any quotes from {speaker} in this article. "
+                        f"Quoted: {names}."
+                    )
+                ]
             session.conversation.last_speaker = records[0].speaker
         if not records:
             return [text_reply("This article quotes nobody directly or indirectly.")]
@@ -274,7 +345,9 @@ class ChatCore:
         blocks: list[Block] = [Heading(f"Quotes from {speaker}" if speaker else "Quotes")]
         blocks.extend(quote_block(record) for record in shown)
         if len(records) > len(shown):
-            blocks.append(Context(f"{len(records) - len(shown)} more — ask about a speaker to see theirs."))
+            blocks.append(
+                Context(f"{len(records) - len(shown)} more — ask about a speaker to see theirs.")
+            )
         return [Reply(tuple(blocks))]
 
     def _who(self, session: Session, entry: ArticleEntry | None = None) -> list[Reply]:
@@ -297,11 +370,16 @@ class ChatCore:
         dated = [ref for ref in analysis.time_refs if ref.date is not None and ref.span is not None]
         if not dated:
             if article.published is None:
-                return [text_reply("The article has no publication date, so I can't place its events on a calendar.")]
+                return [
+                    text_reply(
+                        "The article has no publication date, "
+                        "so I can't place its events on a calendar."
+                    )
+                ]
             return [text_reply("The article doesn't tie its events to particular days.")]
         items: list[str] = []
         seen: set[int] = set()
-        for ref in sorted(dated, key=lambda r: (r.date, r.span)):  # type: ignore[arg-type,return-value]
+        for ref in sorted(dated, key=lambda r: (r.date, r.span)):
             assert ref.span is not None and ref.date is not None
             sentence = article.sentence_at(ref.span[0])
             if sentence is None or sentence.index in seen:
@@ -357,7 +435,9 @@ def render_answer(answer: Answer) -> Reply:
     if answer.found and answer.quote and answer.quote not in answer.answer:
         when = None
         if answer.when is not None:
-            when = answer.when.text + (f" ({answer.when.date.isoformat()})" if answer.when.date else "")
+            when = answer.when.text + (
+                f" ({answer.when.date.isoformat()})" if answer.when.date else ""
+            )
         blocks.append(Quote(answer.quote, answer.speaker, when, answer.where))
     return Reply(tuple(blocks))
 

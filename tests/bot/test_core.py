@@ -87,8 +87,12 @@ async def test_buttons_and_commands_list_quotes_speakers_and_dates(core: ChatCor
     assert {q.speaker for q in quotes_in(listed)} >= {"Elena Vasquez", "Martin Okafor"}
     who = await core.handle(Incoming("test", "c1", "u1", button=who_button.payload))
     assert "Elena Vasquez" in text_of(who)
-    timeline = text_of(await core.handle(Incoming("test", "c1", "u1", button=timeline_button.payload)))
-    assert "2025-03-11" in timeline or "11 Mar 2025" in timeline  # "Tuesday night" before publication
+    timeline = text_of(
+        await core.handle(Incoming("test", "c1", "u1", button=timeline_button.payload))
+    )
+    assert (
+        "2025-03-11" in timeline or "11 Mar 2025" in timeline
+    )  # "Tuesday night" before publication
     only_okafor = await core.handle(command("quotes", "Okafor"))
     assert {q.speaker for q in quotes_in(only_okafor)} == {"Martin Okafor"}
     nobody = await core.handle(command("quotes", "Zelensky"))
@@ -98,7 +102,9 @@ async def test_buttons_and_commands_list_quotes_speakers_and_dates(core: ChatCor
 async def test_chats_keep_separate_articles_and_forget_on_request(core: ChatCore) -> None:
     await core.handle(say(BRIDGE, chat="a"))
     await core.handle(say(HEATWAVE, chat="b"))
-    answer_a = text_of(await core.handle(say("Who warned that the cost estimate was too optimistic?", chat="a")))
+    answer_a = text_of(
+        await core.handle(say("Who warned that the cost estimate was too optimistic?", chat="a"))
+    )
     answer_b = text_of(await core.handle(say("Who said reserves had fallen?", chat="b")))
     assert "Okafor" in answer_a
     assert "Lindqvist" in answer_b
@@ -113,7 +119,9 @@ async def test_questions_can_name_an_earlier_article(core: ChatCore) -> None:
     await core.handle(say(HEATWAVE))
     latest = text_of(await core.handle(say("Who said reserves had fallen?")))
     assert "Lindqvist" in latest
-    earlier = text_of(await core.handle(say("In the first article, who warned about the cost estimate?")))
+    earlier = text_of(
+        await core.handle(say("In the first article, who warned about the cost estimate?"))
+    )
     assert "Okafor" in earlier
 
 

@@ -41,7 +41,9 @@ class FakeWeb:
         if page.delay_s:
             await asyncio.sleep(page.delay_s)
         return web.Response(
-            body=page.body, status=page.status, headers={"Content-Type": page.content_type, **page.headers}
+            body=page.body,
+            status=page.status,
+            headers={"Content-Type": page.content_type, **page.headers},
         )
 
 
@@ -54,8 +56,7 @@ async def serve_fake_web() -> AsyncIterator[FakeWeb]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-    port = sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     fake.base_url = f"http://127.0.0.1:{port}"
     try:
         yield fake

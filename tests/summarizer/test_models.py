@@ -18,7 +18,7 @@ from summarizer.models import ModelError, ModelService, locate_model
 WORDS = (
     "the president said talks on the war would go on . a minister told reporters "
     "that the plan was good and the deal was near . they will meet on tuesday ."
-).split()
+).split(" ")
 
 
 def _save_tokenizer(folder: Path, *, chat_template: str | None = None) -> None:
@@ -124,7 +124,9 @@ def test_a_local_seq2seq_folder_generates_text(tiny_bart: Path, tmp_path: Path) 
     try:
         generator = service.generator()
         assert generator.is_seq2seq
-        text = service.generate_sync("Summarize.", "the president said talks on the war would go on .")
+        text = service.generate_sync(
+            "Summarize.", "the president said talks on the war would go on ."
+        )
         assert isinstance(text, str)
     finally:
         service.close()
@@ -135,7 +137,9 @@ async def test_a_local_chat_model_runs_through_its_chat_template(
 ) -> None:
     service = _service(tmp_path, summarizer_model=str(tiny_chat_llama), max_new_tokens=16)
     try:
-        text = await service.generate("Summarize.", "a minister told reporters that the deal was near .")
+        text = await service.generate(
+            "Summarize.", "a minister told reporters that the deal was near ."
+        )
         generator = service.generator()
         assert not generator.is_seq2seq and generator.has_chat_template
         assert isinstance(text, str)
@@ -192,7 +196,7 @@ def test_a_missing_model_folder_is_one_clear_error(name: str, message: str) -> N
 def test_a_folder_without_weights_is_one_clear_error(tmp_path: Path) -> None:
     service = _service(tmp_path, summarizer_model=str(tmp_path))
     try:
-        with pytest.raises(ModelError, match="no config.json or .gguf"):
+        with pytest.raises(ModelError, match=r"no config\.json or \.gguf"):
             service.generator()
     finally:
         service.close()

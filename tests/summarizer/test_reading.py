@@ -58,7 +58,9 @@ def test_hard_wrapped_text_keeps_paragraphs_together() -> None:
 
 
 def test_a_date_line_near_the_top_gives_the_publication_date() -> None:
-    text = "Bridge vote\nPublished March 12, 2025\n\nThe council voted on Tuesday night to build it."
+    text = (
+        "Bridge vote\nPublished March 12, 2025\n\nThe council voted on Tuesday night to build it."
+    )
     assert build_article(text).published == date(2025, 3, 12)
 
 
