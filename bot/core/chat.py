@@ -144,15 +144,25 @@ class ChatCore:
         self.http = http
         self.sessions = SessionStore(settings.chat_sessions_max)
         self.plugins = list(plugins)
+        # The latest article per chat, so a question outside the article's thread
+        # (a Slack DM, say) is about the article the user just sent.
+        self._latest: OrderedDict[tuple[str, str], ArticleEntry] = OrderedDict()
 
     def remember(self, chat_key: tuple[str, str, str], briefs: Sequence[Brief]) -> None:
         """Keep briefs made elsewhere (a delivered daily brief) so questions can follow."""
         session = self.sessions.get(chat_key)
         for brief in reversed(briefs):
-            self._keep(session, brief)
+            self._keep(session, brief, chat_key[:2])
 
-    def _keep(self, session: Session, brief: Brief) -> ArticleEntry:
+    def _keep(
+        self, session: Session, brief: Brief, chat: tuple[str, str] | None = None
+    ) -> ArticleEntry:
         entry = ArticleEntry(key=brief.article.content_hash[:10], brief=brief)
+        if chat is not None:
+            self._latest[chat] = entry
+            self._latest.move_to_end(chat)
+            while len(self._latest) > self.settings.chat_sessions_max:
+                self._latest.popitem(last=False)
         session.articles = [e for e in session.articles if e.key != entry.key]
         session.articles.insert(0, entry)
         del session.articles[self.settings.chat_articles_kept :]
@@ -201,13 +211,14 @@ class ChatCore:
             return [text_reply(*HELP)]
         if command == "forget":
             self.sessions.forget(message.chat_key)
+            self._latest.pop(message.chat_key[:2], None)
             return [text_reply("Done — I've forgotten the articles and questions in this chat.")]
         if command == "brief":
             if not message.args.strip():
                 return [text_reply("Send /brief with a link or the article's text.")]
-            return await self._brief(message.args, session, on_work)
+            return await self._brief(message.args, message, session, on_work)
         if command == "ask":
-            return await self._ask(message.args, session, on_work)
+            return await self._ask(message.args, message, session, on_work)
         if command == "quotes":
             return self._quotes(session, speaker=message.args.strip() or None)
         if command == "who":
@@ -220,8 +231,8 @@ class ChatCore:
         if not text:
             return [text_reply(HELP[0])]
         if self._is_article(text):
-            return await self._brief(text, session, on_work)
-        return await self._ask(text, session, on_work)
+            return await self._brief(text, message, session, on_work)
+        return await self._ask(text, message, session, on_work)
 
     def _is_article(self, text: str) -> bool:
         urls = _URL.findall(text)
@@ -231,7 +242,9 @@ class ChatCore:
 
     # --- briefs --------------------------------------------------------------------------
 
-    async def _brief(self, text: str, session: Session, on_work: OnWork | None) -> list[Reply]:
+    async def _brief(
+        self, text: str, message: Incoming, session: Session, on_work: OnWork | None
+    ) -> list[Reply]:
         if on_work:
             await on_work()
         url_match = _URL.search(text)
@@ -260,13 +273,15 @@ class ChatCore:
             method=self.settings.summary_method,
             sentences=self.settings.summary_sentences,
         )
-        entry = self._keep(session, brief)
+        entry = self._keep(session, brief, message.chat_key[:2])
         session.conversation.new_article(brief.analysis)
         return [render_brief(entry)]
 
     # --- questions -----------------------------------------------------------------------
 
-    async def _ask(self, question: str, session: Session, on_work: OnWork | None) -> list[Reply]:
+    async def _ask(
+        self, question: str, message: Incoming, session: Session, on_work: OnWork | None
+    ) -> list[Reply]:
         question = question.strip()
         if not question:
             return [
@@ -274,6 +289,8 @@ class ChatCore:
                     "Ask me something about the article, e.g. “who said what about the vote?”"
                 )
             ]
+        if session.current is None and message.chat_key[:2] in self._latest:
+            self._keep(session, self._latest[message.chat_key[:2]].brief)
         entry, question = self._pick_article(question, session)
         if entry is None:
             return [

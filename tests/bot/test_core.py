@@ -144,6 +144,14 @@ async def test_a_link_is_read_and_a_broken_link_gets_a_friendly_reply(
         web.pages["/story"] = Page(html)
         core = ChatCore(settings, models, http)
         [brief] = await core.handle(say(f"have a look {web.url('/story')}"))
-        assert "Club and city agree stadium deal" in plain_text(brief)
+        assert brief.blocks[0] == Heading("Club and city agree stadium deal after months of talks")
         broken = text_of(await core.handle(say(web.url("/gone"))))
         assert "couldn't read that article" in broken and "404" in broken
+
+
+async def test_a_question_outside_the_articles_thread_is_about_the_latest_article(
+    core: ChatCore,
+) -> None:
+    await core.handle(Incoming("test", "dm", "u1", text=BRIDGE, thread_id="1700000000.0001"))
+    replies = await core.handle(Incoming("test", "dm", "u1", text="Who warned about the cost?"))
+    assert "Okafor" in text_of(replies)
