@@ -356,15 +356,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         check_configuration(settings, platforms, webhook_url=args.webhook)
     except StartupError as error:
         raise UsageError(str(error)) from None
-    asyncio.run(
-        serve(
-            settings,
-            platforms,
-            webhook_url=args.webhook,
-            telegram_port=args.telegram_port,
-            slack_port=args.port,
+    try:
+        asyncio.run(
+            serve(
+                settings,
+                platforms,
+                webhook_url=args.webhook,
+                telegram_port=args.telegram_port,
+                slack_port=args.port,
+            )
         )
-    )
+    except ValueError as error:  # a token the platform rejects, a missing secret
+        raise UsageError(str(error)) from None
     return EXIT_OK
 
 

@@ -85,11 +85,10 @@ class ConsoleChat:
 
     async def _send(self, text: str) -> None:
         if _is_file(text):
-            path = Path(text).expanduser()
             try:
-                text = await asyncio.to_thread(path.read_text, "utf-8")
+                text = await asyncio.to_thread(_read_local_file, text)
             except (OSError, UnicodeDecodeError) as error:
-                self._say(f"I couldn't read {path}: {type(error).__name__}.")
+                self._say(f"I couldn't read {text}: {type(error).__name__}.")
                 return
             message = Incoming("console", self.session, "you", command="brief", args=text)
         else:
@@ -121,6 +120,10 @@ class ConsoleChat:
     def _say(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
+
+
+def _read_local_file(name: str) -> str:
+    return Path(name).expanduser().read_text("utf-8")
 
 
 def _is_file(text: str) -> bool:

@@ -56,9 +56,26 @@ async def serve(
     """Run the chosen platforms until SIGINT/SIGTERM (or ``stop``), then drain and exit."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+    try:
+        await _run_platforms(settings, platforms, stop, webhook_url, telegram_port, slack_port)
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+
+
+async def _run_platforms(
+    settings: Settings,
+    platforms: Sequence[str],
+    stop: asyncio.Event,
+    webhook_url: str | None,
+    telegram_port: int,
+    slack_port: int,
+) -> None:
     async with chat_core(settings) as core:
         runners = []
         if "telegram" in platforms:

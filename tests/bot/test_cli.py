@@ -17,7 +17,12 @@ SAMPLE = ROOT / "examples" / "harbour-bridge-vote.txt"
 
 
 def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "SLACK_", "NEWSBRIEF_TELEGRAM", "NEWSBRIEF_SLACK"))
+    }
+    env["HF_HUB_OFFLINE"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -99,6 +104,9 @@ def test_stdin_text_is_briefed() -> None:
         (["brief", "--batch", "nowhere.jsonl"], None, 2, "batch file not found"),
         (["brief"], None, 2, "give at least one article"),
         (["brief", str(SAMPLE), "--sentences", "0"], None, 2, "between 1 and 20"),
+        (["serve", "telegram"], None, 2, "TELEGRAM_BOT_TOKEN is not set"),
+        (["serve", "slack"], None, 2, "SLACK_BOT_TOKEN is not set"),
+        (["ask", str(SAMPLE)], None, 2, "give an article and a question"),
     ],
 )
 def test_bad_input_is_one_line_and_no_traceback(
