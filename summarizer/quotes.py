@@ -1,0 +1,1423 @@
+"""Attributed statements: who said what, found with rules (no model, pure CPU).
+
+Two passes over an :class:`~summarizer.reading.Article`:
+
+1. **Direct quotes.** Quote marks are paired per paragraph (curly or straight; a quote
+   left open at a paragraph end runs to that end, the news convention for a quote that
+   goes on in the next paragraph). A quoted stretch that reads as speech (three words or
+   more, or ending in punctuation, and standing at a clause boundary) is attributed by a
+   reporting verb after it (``“…,” he said``), before it (``he said: “…”``) or, failing
+   that, inherits the speaker of the previous quote in the paragraph, of the previous
+   paragraph (a follow-on quote paragraph) or of a later quote in the same paragraph.
+2. **Indirect speech.** Each reporting verb outside quote marks with a subject on its
+   left (``Mr. Trump added that …``), an inverted subject (``…, said Ms. Moore``) or
+   ``according to X`` yields a record whose content is the reported clause.
+
+Record conventions (the seed gold follows them; PolNeAR is scored on them):
+
+- **One record per quoted piece.** ``“A,” she said, “B.”`` gives two records, both
+  with the same speaker, ``speaker_span`` and ``cue_span``; a follow-on sentence or
+  paragraph of quotes gets the cue of the attribution it inherits. Records that share a
+  ``cue_span`` are one attribution. ``content == article.text[content_span]`` always.
+- **Direct content** is the text inside the marks, trailing comma included
+  (``…before the war began,``). **Indirect content** starts after ``that`` (or after the
+  verb and any addressee: ``told reporters``) and runs to the end of the sentence, without
+  the final period; for ``X, he said.`` it is the clause before the comma.
+- **kind**: ``direct`` for quoted words; ``indirect``; ``mixed`` when reported speech
+  embeds a quoted stretch of three words or more (``called it “a true wake-up call”``);
+  two-word scare quotes (``“some assets”``) keep it indirect.
+- ``speaker`` is the canonical entity name (:mod:`summarizer.speakers`); a description
+  that is no named entity ("a source", "many Democrats") is kept as written.
+  ``speaker_span`` is the span of the subject as written near the cue (the pronoun for
+  "he said"), so readers can show it.
+- ``when`` and ``where`` are left None; ``paragraph`` and ``sentences`` locate each
+  record so that the analysis step can attach dates and places.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from summarizer.reading import Article, Sentence
+from summarizer.records import QuoteKind, QuoteRecord, Span
+from summarizer.speakers import Mention, SpeakerIndex
+
+
+def _wordset(words: str) -> frozenset[str]:
+    """A word list written as text (easier to read and edit than a list literal)."""
+    return frozenset(words.split())
+
+
+# --------------------------------------------------------------------------- verbs
+
+#: Reporting verbs: lemma → written forms. These introduce speech.
+SPEECH_VERBS: dict[str, tuple[str, ...]] = {
+    "say": ("say", "says", "said", "saying"),
+    "tell": ("tell", "tells", "told", "telling"),
+    "add": ("added", "adds", "adding"),
+    "claim": ("claimed", "claims", "claiming"),
+    "state": ("stated",),
+    "explain": ("explained", "explains", "explaining"),
+    "confirm": ("confirmed", "confirms", "confirming"),
+    "warn": ("warned", "warns", "warning"),
+    "deny": ("denied", "denies", "denying"),
+    "write": ("wrote", "writes", "writing"),
+    "tweet": ("tweeted", "tweets", "tweeting"),
+    "argue": ("argued", "argues", "arguing", "argue"),
+    "insist": ("insisted", "insists", "insisting"),
+    "note": ("noted", "notes", "noting"),
+    "report": ("reported", "reports", "reporting"),
+    "ask": ("asked", "asks", "asking"),
+    "announce": ("announced", "announces", "announcing"),
+    "acknowledge": ("acknowledged", "acknowledges", "acknowledging"),
+    "admit": ("admitted", "admits", "admitting"),
+    "declare": ("declared", "declares", "declaring"),
+    "stress": ("stressed", "stresses", "stressing"),
+    "emphasize": ("emphasized", "emphasizes", "emphasised", "emphasising"),
+    "reply": ("replied", "replies"),
+    "respond": ("responded", "responds"),
+    "recall": ("recalled", "recalls", "recalling"),
+    "predict": ("predicted", "predicts", "predicting"),
+    "promise": ("promised", "promises", "promising"),
+    "vow": ("vowed", "vows", "vowing"),
+    "pledge": ("pledged", "pledges", "pledging"),
+    "contend": ("contended", "contends", "contending"),
+    "assert": ("asserted", "asserts", "asserting"),
+    "maintain": ("maintained", "maintains"),
+    "observe": ("observed", "observes"),
+    "remark": ("remarked", "remarks"),
+    "mention": ("mentioned", "mentions"),
+    "reveal": ("revealed", "reveals", "revealing"),
+    "indicate": ("indicated", "indicates", "indicating"),
+    "concede": ("conceded", "concedes", "conceding"),
+    "complain": ("complained", "complains", "complaining"),
+    "counter": ("countered", "counters"),
+    "conclude": ("concluded", "concludes"),
+    "continue": ("continued", "continues"),
+    "testify": ("testified", "testifies"),
+    "allege": ("alleged", "alleges", "alleging"),
+    "suggest": ("suggested", "suggests", "suggesting"),
+    "share": ("shared",),
+    "mention_to": ("pointed out", "points out"),
+    "joke": ("joked", "jokes", "joking"),
+    "boast": ("boasted", "boasts", "bragged", "brags"),
+    "charge": ("charged",),
+    "urge": ("urged", "urges", "urging"),
+    "post": ("posted",),
+    "accuse": ("accused", "accuses"),
+    "estimate": ("estimated", "estimates"),
+    "retort": ("retorted", "quipped", "exclaimed", "shouted", "yelled", "chanted", "whispered"),
+    "blog": ("blogged",),
+    "echo": ("echoed",),
+}
+#: Verbs of belief and intent: attributions too (PolNeAR marks them), but not speech.
+BELIEF_VERBS: dict[str, tuple[str, ...]] = {
+    "think": ("think", "thinks", "thought"),
+    "believe": ("believe", "believes", "believed"),
+    "feel": ("feels", "felt"),
+    "fear": ("fear", "fears", "feared"),
+    "hope": ("hopes", "hoped"),
+    "worry": ("worry", "worries", "worried"),
+    "know": ("knows", "knew"),
+    "expect": ("expect", "expects", "expected"),
+    "agree": ("agree", "agrees", "agreed"),
+    "find": ("found", "finds"),
+    "show": ("show", "shows", "showed"),
+}
+#: Forms that are also common nouns or adjectives: they count only before "that" or ":".
+_WEAK_FORMS = frozenset(
+    {
+        "reports",
+        "notes",
+        "claims",
+        "remarks",
+        "counters",
+        "estimates",
+        "warning",
+        "writing",
+        "reporting",
+        "promising",
+        "posted",
+        "continues",
+        "continued",
+        "show",
+        "shows",
+        "found",
+        "finds",
+        "expected",
+        "expect",
+        "agree",
+        "agreed",
+        "know",
+        "knows",
+        "knew",
+        "fear",
+        "fears",
+        "feared",
+        "worry",
+        "worries",
+        "worried",
+        "hopes",
+        "hoped",
+        "charged",
+        "estimated",
+        "asking",
+        "testified",
+        "shared",
+        "alleged",
+        "maintained",
+        "maintains",
+        "observed",
+        "observes",
+        "indicates",
+        "indicated",
+        "mentions",
+        "urged",
+        "urges",
+        "urging",
+        "accused",
+        "accuses",
+    }
+)
+_FORM_TO_LEMMA = {f: lemma for lemma, forms in SPEECH_VERBS.items() for f in forms} | {
+    f: lemma for lemma, forms in BELIEF_VERBS.items() for f in forms
+}
+_TELL_FORMS = frozenset(SPEECH_VERBS["tell"]) | {
+    "asked",
+    "asks",
+    "urged",
+    "urges",
+    "warned",
+    "warns",
+    "assured",
+    "reminded",
+}
+_CUE = re.compile(
+    r"\b(?:"
+    + "|".join(sorted((re.escape(f) for f in _FORM_TO_LEMMA), key=len, reverse=True))
+    + r"|according\s+to)\b",
+    re.IGNORECASE,
+)
+
+# --------------------------------------------------------------------------- patterns
+
+_OPEN_MARKS = "“„«"
+_CLOSE_MARKS = "”»"
+_QUOTE_CHARS = '“”„«»"'
+#: Between a subject and its verb: adverbs and auxiliaries ("has also said").
+_BETWEEN = (
+    r"(?:also|later|then|previously|recently|once|again|repeatedly|reportedly|publicly|"
+    r"privately|has|have|had|did|does|do|would|will|could|can|may|might|had|was|were|is|not|"
+    r"never|even|still|just|already|quickly|flatly|forcefully|frankly|simply|often|"
+    r"separately|subsequently|earlier|immediately|specifically|further|[a-z]+ly|"
+    r"(?:did|does|do|has|have|had|would|could|was|is|ca|wo)n[’']t)"
+)
+_NOT_ADVERBS = frozenset(
+    {"family", "ally", "rally", "assembly", "supply", "reply", "bully", "belly", "italy", "july"}
+)
+_BOUNDARY_WORDS = _wordset(
+    """
+    that and but because while although though as when if so since after before where
+    which whereas or whether once unless until than nor yet however
+    """
+)
+_DETERMINERS = _wordset(
+    """
+    the a an this that these those his her their its our my some many several most few
+    both all two three four five other another such each one
+    """
+)
+#: Generic heads that name a body or a group, mapped to the body they stand for.
+_GROUP_HEADS = (
+    r"officials?|spokes(?:man|woman|person|people)|aides?|advisers?|advisors?|"
+    r"representatives?|sources?|staffers?|leaders?|members?|lawyers?|attorneys?|"
+    r"a\s+statement|statements?|researchers?|analysts?|economists?|press\s+office"
+)
+_INSTITUTION = re.compile(
+    rf"^(?:(?:the|a|an|two|three|several|some|senior|top|other|many)\s+)*(?:[a-z\-]+\s+)?(?:{_GROUP_HEADS})\s+"
+    r"(?:from|at|of|for|with|in|inside|close\s+to)\s+(?P<org>(?:the\s+)?.+)$",
+    re.IGNORECASE,
+)
+_TIME_WORDS = (
+    r"(?:on\s+)?(?:(?:late|early|last|this|next)\s+)?(?:Monday|Tuesday|Wednesday|Thursday|"
+    r"Friday|Saturday|Sunday|week|weekend|night|morning|afternoon|evening|year|month|today|"
+    r"yesterday|tonight|earlier|later|recently)(?:\s+(?:night|morning|afternoon|evening))?"
+)
+_CONTENT_STOP = re.compile(
+    r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|which|who|whose|"
+    r"saying|adding|noting|arguing|telling|insisting|explaining|claiming|warning|asserting|"
+    r"calling|implicitly|explicitly)\b"
+    r"|\s+(?:and|but)\s+(?:(?:also|then|later)\s+)?(?:said|says|added|adds|warned|warns|told|"
+    r"tells|noted|notes|argued|argues|claimed|claims|insisted|insists|asked|asks|called|calls|"
+    r"urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|encouraged|"
+    r"accused|criticized|denied|suggested|acknowledged|admitted)\b"
+    r"|\s+(?:―|—|--)\s+|;\s"
+)
+_FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
+#: Between a subject and its verb: a day or a setting ("Sean Spicer on Thursday evening said").
+_SUBJECT_ADJUNCT = re.compile(
+    r"(?:,?\s+(?:on\s+|late\s+|early\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+    r"Sunday)(?:\s+(?:morning|afternoon|evening|night))?|,?\s+in\s+(?:a|an)\s+(?:\w+\s+)?"
+    r"(?:statement|interview|email|e-mail|letter|tweet|post|speech|video)|,?\s+(?:last|this)\s+"
+    r"(?:week|month|year|weekend))\s*,?$"
+)
+_ADVERBIAL_START = (
+    r"(?:in|on|at|to|during|after|before|via|through|from|with|last|this|late|early|earlier|"
+    r"again|also|repeatedly|publicly|privately|recently|previously|yesterday|today|however|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|in\s+a|over|while|when|"
+    r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for)\b"
+)
+_LEADING_TIME = re.compile(rf"\s*,?\s*{_TIME_WORDS}\b\s*,?")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class QuoteSpan:
+    """Text between a pair of quote marks (``start``/``end`` exclude the marks).
+
+    ``close_at`` is where the closing mark starts (None when the quote runs to the end of
+    its paragraph unclosed); ``close_end`` is where it ends (marks may be two characters:
+    the ``''`` of some newspaper archives).
+    """
+
+    open_at: int
+    start: int
+    end: int
+    close_at: int | None
+    paragraph: int
+    close_end: int | None = None
+
+    @property
+    def outer(self) -> Span:
+        if self.close_at is None:
+            return (self.open_at, self.end)
+        return (self.open_at, self.close_end if self.close_end is not None else self.close_at + 1)
+
+
+@dataclass
+class Attribution:
+    """Who (as written and as canonical name) and the reporting verb."""
+
+    speaker: str | None
+    speaker_span: Span | None
+    cue: str | None
+    cue_span: Span | None
+
+
+@dataclass
+class _Draft:
+    content_span: Span
+    kind: QuoteKind
+    attribution: Attribution
+    paragraph: int
+    order: int = 0
+    extra_sentences: list[int] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- quote marks
+
+
+def find_quote_spans(article: Article) -> list[QuoteSpan]:
+    """Pair quote marks paragraph by paragraph; unclosed quotes end at the paragraph."""
+    spans: list[QuoteSpan] = []
+    text = article.text
+    for paragraph in article.paragraphs:
+        spans.extend(_pair_marks(text, paragraph.start, paragraph.end, paragraph.index))
+    return spans
+
+
+_MARK = re.compile(r"''|[“”„«»\"]")
+
+
+def _is_opening(text: str, i: int, start: int, mark: str) -> bool:
+    if mark in _OPEN_MARKS:
+        return True
+    before = text[i - 1] if i > start else " "
+    after = text[i + len(mark)] if i + len(mark) < len(text) else " "
+    # ”Mr. Trump…” at a paragraph start, or "straight" after a space: an opening mark.
+    return (before.isspace() or before in "([—–-:―") and not after.isspace()
+
+
+def _pair_marks(text: str, start: int, end: int, paragraph: int) -> list[QuoteSpan]:
+    """Pair the marks of one paragraph left to right.
+
+    An opening mark met while a quote is open means the first was never closed: it is
+    recorded up to there and a new quote starts (robust to typos and nesting).
+    """
+    spans: list[QuoteSpan] = []
+    open_at: int | None = None
+    open_len = 1
+    for match in _MARK.finditer(text, start, end):
+        i, mark = match.start(), match.group()
+        if open_at is None:
+            if _is_opening(text, i, start, mark) or i == start:
+                open_at, open_len = i, len(mark)
+            continue
+        if i < open_at + open_len:
+            continue
+        closes_anyway = (
+            mark in _OPEN_MARKS
+            and not text[i - 1].isspace()
+            and (i + 1 >= end or text[i + 1].isspace() or text[i + 1] in ",.;:!?")
+        )  # “It's unusual,“ said Mr. Noble: a typo for ”
+        reopens = (not closes_anyway and mark in _OPEN_MARKS) or (
+            mark in ('"', "''") and text[i - 1].isspace() and _is_opening(text, i, start, mark)
+        )
+        if reopens:
+            inner_end = _rstrip(text, open_at + open_len, i)
+            spans.append(QuoteSpan(open_at, open_at + open_len, inner_end, None, paragraph))
+            open_at, open_len = i, len(mark)
+            continue
+        spans.append(QuoteSpan(open_at, open_at + open_len, i, i, paragraph, i + len(mark)))
+        open_at = None
+    if open_at is not None and open_at + open_len < end:
+        inner_end = _rstrip(text, open_at + open_len, end)
+        spans.append(QuoteSpan(open_at, open_at + open_len, inner_end, None, paragraph))
+    return [s for s in spans if s.end > s.start and text[s.start : s.end].strip()]
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _speech_like(text: str, quote: QuoteSpan, sentence_start: int) -> bool:
+    """A quote that is a statement, not a title or scare quotes inside a clause."""
+    inside = text[quote.start : quote.end].strip()
+    words = len(inside.split())
+    ends_in_punct = inside[-1:] in ".,!?…—-:;"
+    if words < 3 and not (ends_in_punct and words >= 2):
+        return False
+    before = text[sentence_start : quote.open_at].rstrip()
+    at_boundary = (
+        not before
+        or before[-1] in ",:;—–-―(" + _QUOTE_CHARS
+        or before.endswith("''")
+        or _CUE.search(before[-30:]) is not None
+    )
+    if at_boundary:
+        return True
+    return words >= 8 and ends_in_punct
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+class _Resolver:
+    """Turn a written subject into an :class:`Attribution` with a canonical speaker."""
+
+    def __init__(self, article: Article, index: SpeakerIndex, quotes: list[QuoteSpan]) -> None:
+        self.article = article
+        self.text = article.text
+        self.index = index
+        self.quote_spans = [q.outer for q in quotes]
+
+    def subject_before(self, clause_start: int, cue_start: int) -> Span | None:
+        """The noun phrase that ends right before the verb (adverbs/auxiliaries skipped)."""
+        text = self.text
+        end = cue_start
+        while True:
+            left = text[clause_start:end]
+            match = re.search(rf"(?:^|\s)({_BETWEEN})\s*$", left)
+            if not match or match.group(1).lower() in _NOT_ADVERBS:
+                break
+            end = clause_start + match.start(1)
+        left = text[clause_start:end].rstrip()
+        adjunct = _SUBJECT_ADJUNCT.search(left)
+        if adjunct:
+            left = left[: adjunct.start()].rstrip()
+        if not left:
+            return None
+        # "Minyon Moore, a senior adviser to the campaign, called …": skip the appositive.
+        left = re.sub(r"\s*\([^()]{1,40}\)(?=,?$)", "", left)  # "Lindsey Graham (R-S.C.) told"
+        end = clause_start + len(left)
+        if left.endswith(","):
+            for appositive in re.finditer(r",\s+(?=\S)", left[:-1]):
+                inner = left[appositive.end() : -1]
+                if re.search(r"[.!?;:]\s", inner) or len(inner) > 220:
+                    continue
+                inner_end = clause_start + appositive.start()
+                mention = self.index.mention_ending_at(inner_end, clause_start)
+                if mention is not None and (
+                    self.index.kind(mention.entity) != "unknown"
+                    or re.match(r"(?:a|an|the|who|which|whose|one)\b", inner)
+                ):
+                    return (self._extend_left(clause_start, mention.start), inner_end)
+        if left.endswith(","):
+            parenthetical = re.search(r",\s+[^,]{1,40},$", left)
+            if parenthetical:
+                return self.subject_before(clause_start, clause_start + parenthetical.start())
+            return None
+        pronoun = re.search(r"(?i:\b(he|she|they|it|we|i|you|who)\s*)$", left)
+        if pronoun:
+            return (clause_start + pronoun.start(1), clause_start + pronoun.end(1))
+        mention = self.index.mention_ending_at(end, clause_start)
+        if mention is not None and not self._in_quote(mention.start):
+            start = self._extend_left(clause_start, mention.start)
+            return (start, end)
+        return self._noun_phrase_before(clause_start, end)
+
+    def _extend_left(self, clause_start: int, start: int) -> int:
+        """Take in a role before a name ("White House press secretary Josh Earnest")."""
+        left = self.text[clause_start:start]
+        match = re.search(r"((?:[A-Za-z][\w’'.\-]*\s+){1,5})$", left)
+        if not match:
+            return start
+        words = match.group(1).split()
+        keep = 0
+        for i in range(len(words) - 1, -1, -1):
+            word = words[i]
+            if (
+                word.lower() in _BOUNDARY_WORDS
+                or word.lower() in _DETERMINERS
+                or _CUE.fullmatch(word)
+            ):
+                break
+            keep = len(words) - i
+        if keep == 0:
+            return start
+        role_words = words[len(words) - keep :]
+        if not any(
+            w.lower()
+            in {
+                "spokesman",
+                "spokeswoman",
+                "spokesperson",
+                "secretary",
+                "director",
+                "chairman",
+                "chairwoman",
+                "adviser",
+                "advisor",
+                "economist",
+                "commissioner",
+                "manager",
+                "strategist",
+                "aide",
+                "chief",
+                "official",
+                "president",
+                "senator",
+                "governor",
+                "leader",
+            }
+            for w in role_words
+        ):
+            return start
+        offset = len(left) - len(" ".join(role_words)) - (len(left) - len(left.rstrip()))
+        return clause_start + max(0, offset)
+
+    def _noun_phrase_before(self, clause_start: int, end: int) -> Span | None:
+        """A generic subject: words back to a clause boundary, at most eight."""
+        text = self.text
+        words = list(re.finditer(r"[\w’'.\-/&]+", text[clause_start:end]))
+        if not words:
+            return None
+        chosen: list[re.Match[str]] = []
+        for word in reversed(words):
+            gap = text[
+                clause_start + word.end() : clause_start
+                + (chosen[0].start() if chosen else len(text[clause_start:end]))
+            ]
+            if any(ch in gap for ch in ',;:()“”"—–') or "--" in gap:
+                break
+            lowered = word.group().lower()
+            if lowered in _BOUNDARY_WORDS:
+                break
+            if _CUE.fullmatch(word.group()) and lowered not in ("report", "reports", "statement"):
+                break
+            chosen.insert(0, word)
+            if len(chosen) >= 8:
+                break
+        if not chosen:
+            return None
+        phrase = " ".join(w.group() for w in chosen)
+        # Poll shares: "Two in three", "58 percent of Florida Latino voters overall".
+        share = re.search(r"\bpercent\b|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b", phrase, re.I)
+        head = chosen[-1].group().lower()
+        if not share and (head in _DETERMINERS or head in _FUNCTION_HEADS):
+            return None
+        if re.fullmatch(r"[a-z]+(?:ed|ing)", head) and len(chosen) == 1:
+            return None
+        first = chosen[0].group().lower()
+        if len(chosen) >= 6 and first not in _DETERMINERS and not share:
+            return None
+        return (clause_start + chosen[0].start(), clause_start + chosen[-1].end())
+
+    def sentence_subject(self, sentence: Sentence) -> Span | None:
+        """The noun phrase that opens a sentence: a pronoun, a name or "The Arizona Republican"."""
+        text = self.text
+        opening = re.match(
+            r"\s*(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier)\s*,?\s+)?", sentence.text
+        )
+        start = sentence.start + (opening.end() if opening else 0)
+        pronoun = re.match(r"(He|She|They|It|We|I)\b", text[start : sentence.end])
+        if pronoun:
+            return (start, start + len(pronoun.group(1)))
+        mentions = self.index.mentions_in(start, min(sentence.end, start + 80))
+        mention = mentions[0] if mentions else None
+        if mention is not None and re.fullmatch(
+            r"(?:[Tt]he\s+)?(?:[A-Z][\w’'.\-]*\s+)*", text[start : mention.start]
+        ):
+            return (start, mention.end)
+        phrase = re.match(
+            r"(?:The|A|An)\s+(?:[A-Za-z][\w’'\-]*\s+){0,3}?[A-Za-z][\w’'\-]*(?=\s+(?:has|had|was|is|[a-z]+ed|[a-z]+s)\b)",
+            text[start : sentence.end],
+        )
+        if phrase:
+            return (start, start + phrase.end())
+        return None
+
+    def subject_after(self, cue_end: int, limit: int) -> Span | None:
+        """An inverted subject: ``…, said Donna Brazile, the interim chairwoman…``."""
+        text = self.text
+        start = cue_end
+        while start < limit and text[start] == " ":
+            start += 1
+        mention = self.index.mention_starting_at(start)
+        if mention is not None:
+            return (mention.start, mention.end)
+        pronoun = re.match(r"(he|she|they|it|we|I)\b", text[start:limit])
+        if pronoun:
+            return (start, start + pronoun.end())
+        phrase = re.match(
+            r"(?:[^,;:!?“”\"()—.]|\.(?=\S)|(?<=\b[A-Z][a-z])\.|(?<=\b[A-Z])\.)"
+            r"{2,100}",
+            text[start:limit],
+        )
+        if phrase:
+            words = phrase.group().split()
+            if 1 <= len(words) <= 10 and words[0].lower() not in (
+                "that",
+                "to",
+                "in",
+                "on",
+                "at",
+                "it",
+            ):
+                return (start, start + len(phrase.group().rstrip()))
+        return None
+
+    def attribution(
+        self, subject: Span | None, cue: Span | None, *, exclude: list[Span] | None = None
+    ) -> Attribution:
+        cue_text = self.text[cue[0] : cue[1]] if cue else None
+        if subject is None:
+            return Attribution(None, None, cue_text, cue)
+        name, entity = self.speaker_name(subject, exclude or [])
+        if entity is not None:
+            self.index.note_speaker(subject[0], entity)
+        return Attribution(name, subject, cue_text, cue)
+
+    def speaker_name(self, span: Span, exclude: list[Span]) -> tuple[str | None, int | None]:
+        """Canonical speaker (and entity id) for a written subject: name, pronoun, description."""
+        entity = self._speaker_entity(span, exclude)
+        if entity is not None:
+            return self.index.name(entity), entity
+        return self._written_speaker(span), None
+
+    def _speaker_entity(self, span: Span, exclude: list[Span]) -> int | None:
+        """The entity a subject stands for: pronoun antecedent, named body or person."""
+        text = self.text
+        written = text[span[0] : span[1]]
+        lowered = written.lower()
+        if lowered in ("he", "she", "they", "it", "him", "her", "them"):
+            entity = self.index.resolve_pronoun(lowered, span[0], exclude + self.quote_spans)
+            if entity is None:
+                entity = self._last_speaker(span[0], lowered)
+            if entity is not None:
+                self.index.link_pronoun(span, entity)
+            return entity
+        if lowered == "who":
+            mention = self.index.mention_ending_at(
+                len(text[: span[0]].rstrip(" ,")), max(0, span[0] - 120)
+            )
+            return mention.entity if mention is not None else None
+        if lowered in ("i", "we", "you"):
+            return None
+        institution = _INSTITUTION.match(written)
+        if institution:
+            org_start = span[0] + institution.start("org")
+            mention = self.index.mention_in(org_start, span[1])
+            if mention is not None and self.index.kind(mention.entity) != "person":
+                return mention.entity
+            return None
+        mention = self._head_mention(span)
+        if mention is not None:
+            return mention.entity
+        description = re.fullmatch(r"(?:the|The)\s+(?:former\s+)?(\w+)", written)
+        if description:
+            return self.index.resolve_description(description.group(1), span[0])
+        if re.fullmatch(r"(?:[A-Z][\w’'.\-]*\s*){1,4}", written):
+            return self.index.find_by_name(written)
+        return None
+
+    def _written_speaker(self, span: Span) -> str | None:
+        """A speaker that is no entity, kept as written ("a source", "many Democrats")."""
+        text = self.text
+        written = text[span[0] : span[1]]
+        lowered = written.lower()
+        if lowered in ("he", "she", "they", "it", "him", "her", "them", "i", "we", "you"):
+            return written
+        if lowered == "who":
+            antecedent = re.search(
+                r"([\w’'\- ]{2,60}?),?\s*$", text[max(0, span[0] - 60) : span[0]]
+            )
+            return antecedent.group(1).strip() if antecedent else written
+        institution = _INSTITUTION.match(written)
+        if institution:
+            return institution.group("org").rstrip(" ,")
+        if re.match(r"(?:The|A|An)\s", written):
+            return written[0].lower() + written[1:]
+        return written
+
+    def _head_mention(self, span: Span) -> Mention | None:
+        """The name that heads a subject phrase: the first one followed by nothing, an
+        appositive, a party tag or "of …" ("Mr. Morgan of the Sierra Club", "Trump lawyer
+        Marc Kasowitz", "Rep. Gwen Moore (D-Wis.)")."""
+        for mention in self.index.mentions_in(span[0], span[1]):
+            tail = self.text[mention.end : span[1]]
+            if re.match(r"\s*(?:$|,|\(|of\b|from\b|at\b|[’']s?$)", tail):
+                return mention
+        return None
+
+    def _last_speaker(self, offset: int, pronoun: str) -> int | None:
+        log = [e for o, e in self.index.speaker_log if o < offset]
+        if not log:
+            return None
+        entity = log[-1]
+        if pronoun in ("he", "she", "him", "her") and self.index.kind(entity) != "person":
+            return None
+        return entity
+
+    def _in_quote(self, offset: int) -> bool:
+        return any(s <= offset < e for s, e in self.quote_spans)
+
+
+# --------------------------------------------------------------------------- direct quotes
+
+
+_AFTER_SV = re.compile(
+    r"^\s*[,—–\-]?\s*(?P<subject>[^;:!?“”\"]{1,250}?)\s+(?:"
+    + _BETWEEN
+    + r"\s+)*(?P<cue>"
+    + _CUE.pattern
+    + r")",
+    re.IGNORECASE,
+)
+#: A sentence end: a stop that is not the period of "Mr.", "Sen." or an initial.
+_SENTENCE_BREAK = re.compile(
+    r"(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bDr)(?<!\bSen)(?<!\bRep)(?<!\bGov)(?<!\bGen)(?<!\bSt)"
+    r"(?<!\bJr)(?<!\bSr)(?<!\bLt)(?<!\bRev)(?<!\b[A-Z])[.!?]\s"
+)
+_AFTER_VS = re.compile(r"^\s*[,—–\-]?\s*(?P<cue>" + _CUE.pattern + r")", re.IGNORECASE)
+
+
+class _DirectPass:
+    """Find direct quotes and their attribution."""
+
+    def __init__(self, article: Article, resolver: _Resolver, quotes: list[QuoteSpan]) -> None:
+        self.article = article
+        self.text = article.text
+        self.resolver = resolver
+        self.quotes = quotes
+        self.used_cues: list[Span] = []
+        self.deferred: set[int] = set()  # quotes after "said that": the indirect pass owns them
+
+    def run(self) -> list[_Draft]:
+        text = self.text
+        attributed: dict[int, Attribution] = {}
+        speech: list[int] = []
+        for i, quote in enumerate(self.quotes):
+            sentence = self.article.sentence_at(quote.open_at)
+            sentence_start = sentence.start if sentence else quote.open_at
+            if not _speech_like(text, quote, sentence_start):
+                continue
+            before = text[sentence_start : quote.open_at]
+            if re.search(r"\bthat,?\s*$", before) and _CUE.search(before):
+                self.deferred.add(i)
+                continue
+            speech.append(i)
+            found = self._after(i) or self._before(i, sentence_start) or self._colon_paragraph(i)
+            if found is not None:
+                attributed[i] = found
+            elif self._attributed_later(quote, sentence):
+                # "“You squeezed employees …” to drive up the price, she said": mixed speech.
+                self.deferred.add(i)
+                speech.pop()
+        drafts: list[_Draft] = []
+        for i in speech:
+            attribution = attributed.get(i) or self._inherit(i, attributed, speech)
+            if attribution is None:
+                continue
+            attributed.setdefault(i, attribution)
+            quote = self.quotes[i]
+            drafts.append(_Draft((quote.start, quote.end), "direct", attribution, quote.paragraph))
+        return drafts
+
+    def _limit(self, quote: QuoteSpan) -> int:
+        return self.article.paragraphs[quote.paragraph].end
+
+    def _attributed_later(self, quote: QuoteSpan, sentence: Sentence | None) -> bool:
+        """The sentence goes on past the quote to its own ``, she said``."""
+        if sentence is None or quote.close_at is None:
+            return False
+        rest = self.text[quote.outer[1] : sentence.end]
+        if not re.match(r"\s*[a-z]", rest):
+            return False
+        return (
+            re.search(
+                r",\s+(?:(?:he|she|they|[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,3})\s+"
+                r"(?:said|says|added|wrote|told)|said\s+[A-Z])",
+                rest,
+            )
+            is not None
+        )
+
+    def _next_paragraph_attribution(
+        self, i: int, attributed: dict[int, Attribution], speech: list[int]
+    ) -> Attribution | None:
+        """The attribution of a quote opening the next paragraph, if it has its own."""
+        quote = self.quotes[i]
+        if quote.close_at is None:
+            return None
+        nxt = [j for j in speech if j > i and self.quotes[j].paragraph == quote.paragraph + 1]
+        if not nxt or nxt[0] not in attributed:
+            return None
+        paragraph = self.article.paragraphs[quote.paragraph + 1]
+        if self.text[paragraph.start : self.quotes[nxt[0]].open_at].strip():
+            return None
+        return attributed[nxt[0]]
+
+    def _after(self, i: int) -> Attribution | None:
+        """``“…,” he said`` / ``“…,” said Ms. Moore`` / ``“…,” Mr. Obama said on Saturday``."""
+        quote = self.quotes[i]
+        if quote.close_at is None:
+            return None
+        start = quote.outer[1]
+        limit = self._limit(quote)
+        next_open = next(
+            (q.open_at for q in self.quotes[i + 1 :] if q.paragraph == quote.paragraph), limit
+        )
+        window = self.text[start : min(limit, next_open, start + 160)]
+        match = _AFTER_VS.match(window)
+        if match:
+            cue = (start + match.start("cue"), start + match.end("cue"))
+            subject = self.resolver.subject_after(cue[1], min(limit, next_open))
+            if subject is not None:
+                return self._use(subject, cue, quote)
+        match = _AFTER_SV.match(window)
+        if match and not _SENTENCE_BREAK.search(window[: match.start("cue")]):
+            cue = (start + match.start("cue"), start + match.end("cue"))
+            subject = self.resolver.subject_before(start, cue[0])
+            phrase = (start + match.start("subject"), start + match.end("subject"))
+            if subject is not None and self.text[start : subject[0]].strip(" ,—–-") == "":
+                return self._use(subject, cue, quote)
+            if len(self.text[phrase[0] : phrase[1]].split()) <= 14:
+                # "Mr. Morgan of the Sierra Club said", "Trump lawyer Marc Kasowitz said".
+                return self._use(phrase, cue, quote)
+        return None
+
+    def _before(self, i: int, sentence_start: int) -> Attribution | None:
+        """``He said: “…”`` / ``Trump told reporters, “…”`` in the same sentence."""
+        quote = self.quotes[i]
+        previous_end = max(
+            (
+                q.outer[1]
+                for q in self.quotes[:i]
+                if q.paragraph == quote.paragraph and q.outer[1] <= quote.open_at
+            ),
+            default=sentence_start,
+        )
+        start = max(sentence_start, previous_end)
+        before = self.text[start : quote.open_at]
+        named = self._named_before(start, quote)
+        if named is not None:
+            return named
+        if not re.search(r"[,:—]\s*$|\b(?:said|says|asked|added|wrote|tweeted)\s*$", before):
+            return None
+        cues = list(_CUE.finditer(before))
+        if not cues:
+            return None
+        cue_match = cues[-1]
+        tail = before[cue_match.end() :]
+        if len(tail.split()) > 10 or re.search(r"[.!?]\s", tail):
+            return None
+        cue = (start + cue_match.start(), start + cue_match.end())
+        if cue_match.group().lower().startswith("according"):
+            return None
+        subject = self.resolver.subject_before(sentence_start, cue[0])
+        if subject is None and cue_match.group().lower().endswith("ing"):
+            # "He then defended the remark, saying, “…”": the sentence's subject speaks.
+            sentence = self.article.sentence_at(quote.open_at)
+            if sentence is not None:
+                subject = self.resolver.sentence_subject(sentence)
+        if subject is None:
+            subject = self.resolver.subject_after(cue[1], quote.open_at)
+        if subject is None:
+            return None
+        return self._use(subject, cue, quote)
+
+    def _named_before(self, start: int, quote: QuoteSpan) -> Attribution | None:
+        """``Sonya Herridge ― “…”``, ``Mitt Romney -- ''…''``, ``PENCE: “…”``: a name, a dash."""
+        before = self.text[start : quote.open_at]
+        dash = re.search(r"\s*(?:--|—|―|–|:)\s*$", before)
+        if not dash:
+            return None
+        name_end = start + dash.start()
+        mention = self.resolver.index.mention_ending_at(name_end, start)
+        if (
+            mention is None
+            or mention.text.isupper()
+            or self.resolver.index.kind(mention.entity) == "unknown"
+        ):
+            return None
+        cue = (
+            start + dash.start() + (len(dash.group()) - len(dash.group().lstrip())),
+            start + dash.end(),
+        )
+        cue = (cue[0], cue[0] + len(self.text[cue[0] : cue[1]].rstrip()))
+        return self._use((mention.start, mention.end), cue, quote)
+
+    def _colon_paragraph(self, i: int) -> Attribution | None:
+        """A quote paragraph right after a paragraph that ends ``… said:``."""
+        quote = self.quotes[i]
+        paragraph = self.article.paragraphs[quote.paragraph]
+        if quote.open_at != paragraph.start or quote.paragraph == 0:
+            return None
+        previous = self.article.paragraphs[quote.paragraph - 1]
+        sentences = self.article.sentences_in(previous.index)
+        if not sentences:
+            return None
+        last = sentences[-1]
+        if not last.text.rstrip().endswith(":"):
+            return None
+        cues = list(_CUE.finditer(self.text, last.start, last.end))
+        if not cues:
+            return None
+        cue_match = cues[-1]
+        cue = (cue_match.start(), cue_match.end())
+        subject = self.resolver.subject_before(last.start, cue[0]) or self.resolver.subject_after(
+            cue[1], last.end
+        )
+        if subject is None:
+            return None
+        return self._use(subject, cue, quote)
+
+    def _use(self, subject: Span, cue: Span, quote: QuoteSpan) -> Attribution:
+        self.used_cues.append(cue)
+        attribution = self.resolver.attribution(subject, cue, exclude=[quote.outer])
+        return attribution
+
+    def _inherit(
+        self, i: int, attributed: dict[int, Attribution], speech: list[int]
+    ) -> Attribution | None:
+        """Unattributed speech: previous quote in the paragraph, a follow-on paragraph, or next."""
+        quote = self.quotes[i]
+        earlier = [j for j in speech if j < i and j in attributed]
+        same_paragraph = [j for j in earlier if self.quotes[j].paragraph == quote.paragraph]
+        if same_paragraph:
+            return attributed[same_paragraph[-1]]
+        paragraph = self.article.paragraphs[quote.paragraph]
+        starts_paragraph = self.text[paragraph.start : quote.open_at].strip() == ""
+        if starts_paragraph and quote.paragraph > 0:
+            previous = [j for j in earlier if self.quotes[j].paragraph == quote.paragraph - 1]
+            following = self._next_paragraph_attribution(i, attributed, speech)
+            if previous and (self.quotes[previous[-1]].close_at is None or following is None):
+                # A quote left open at the paragraph end goes on here.
+                return attributed[previous[-1]]
+            if following is not None:
+                return following
+        later = [
+            j
+            for j in speech
+            if j > i and self.quotes[j].paragraph == quote.paragraph and j in attributed
+        ]
+        if later:
+            return attributed[later[0]]
+        return None
+
+
+# --------------------------------------------------------------------------- indirect speech
+
+
+class _IndirectPass:
+    """Reporting verbs outside quote marks with a subject and a reported clause."""
+
+    def __init__(
+        self,
+        article: Article,
+        resolver: _Resolver,
+        quotes: list[QuoteSpan],
+        direct: list[_Draft],
+        used_cues: list[Span],
+        deferred: set[int],
+    ) -> None:
+        self.article = article
+        self.text = article.text
+        self.resolver = resolver
+        self.quotes = quotes
+        self.blocked = [
+            q.outer
+            for i, q in enumerate(quotes)
+            if i not in deferred and _speech_like(self.text, q, q.open_at)
+        ]
+        self.direct_spans = [d.content_span for d in direct]
+        self.used_cues = used_cues
+
+    def run(self) -> list[_Draft]:
+        drafts: list[_Draft] = []
+        for sentence in self.article.sentences:
+            drafts.extend(self._sentence(sentence))
+        return drafts
+
+    def _blocked(self, offset: int) -> bool:
+        return any(s <= offset < e for s, e in self.blocked) or any(
+            s <= offset < e for s, e in self.used_cues
+        )
+
+    def _sentence(self, sentence: Sentence) -> Iterable[_Draft]:
+        text = self.text
+        for match in _CUE.finditer(text, sentence.start, sentence.end):
+            if self._blocked(match.start()):
+                continue
+            word = match.group()
+            lowered = word.lower()
+            if lowered.startswith("according"):
+                yield from self._according(sentence, match)
+                continue
+            if word[0].isupper() and match.start() != sentence.start:
+                continue  # "Fox News Reports", a name
+            after = text[match.end() : sentence.end]
+            if lowered in _WEAK_FORMS and not re.match(r"\s*(?:that\b|:)", after):
+                continue
+            if re.search(r"\bto\s+$", text[sentence.start : match.start()]):
+                continue  # "declined to say", "wants to tell": no statement made
+            yield from self._verb(sentence, match)
+
+    def _according(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
+        """``According to X, …`` or ``…, according to X.``"""
+        text = self.text
+        cue = (match.start(), match.end())
+        tail = text[match.end() : sentence.end]
+        source = re.match(r"\s+([^,;:—]+?)(?=\s*(?:,|;|—|[.!?]?[”\"]?\s*$))", tail)
+        if not source:
+            return
+        subject = (match.end() + source.start(1), match.end() + source.end(1))
+        head = text[sentence.start : match.start()].rstrip()
+        if not head.strip(" ,") or (
+            re.fullmatch(r"[\w\s,]{0,30}", head) and not head.endswith(",")
+        ):
+            # According to X, CONTENT.
+            content_start = subject[1]
+            rest = text[content_start : sentence.end]
+            lead = re.match(r"\s*[,;:—]\s*", rest)
+            if not lead:
+                return
+            content = self._trim(content_start + lead.end(), sentence.end)
+            if content is None:
+                return
+        elif head.endswith(","):
+            content = self._trim(sentence.start, sentence.start + len(head) - 1)
+            if content is None:
+                return
+            after_source = text[subject[1] : sentence.end]
+            if re.match(r"\s*,\s*\S", after_source) and not re.match(
+                r"\s*,\s*(?:who|which)\b", after_source
+            ):
+                pass
+        else:
+            return
+        attribution = self.resolver.attribution(subject, cue)
+        yield self._draft(content, attribution, sentence)
+
+    def _verb(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
+        text = self.text
+        cue = (match.start(), match.end())
+        clause_start = self._clause_start(sentence, cue[0])
+        subject = None
+        if text[sentence.start : cue[0]].rstrip().endswith(","):
+            # "Mike Morrell, a veteran who retired as director, said": the appositive may hold
+            # words that look like clause boundaries.
+            subject = self.resolver.subject_before(sentence.start, cue[0])
+        if subject is None:
+            subject = self.resolver.subject_before(clause_start, cue[0])
+        inverted = False
+        if subject is None:
+            # Coordinated verb: "He declined to go into the details but said that …".
+            subject = self._coordinated_subject(sentence, cue[0])
+        if subject is None:
+            before = text[clause_start : cue[0]].rstrip()
+            if before.endswith((",", "”", '"', "''")) or not before:
+                subject = self.resolver.subject_after(cue[1], sentence.end)
+                inverted = subject is not None
+        if subject is None:
+            return
+        reach = subject[1] if inverted else cue[1]
+        tail = text[reach : sentence.end]
+        if self._is_tail_attribution(tail, inverted) and self._content_before(
+            sentence, subject, cue, inverted
+        ):
+            content_end = cue[0] if inverted else subject[0]
+            head = text[sentence.start : content_end].rstrip()
+            closing = re.search(r",(?:”|\"|'')$", head)
+            content: Span | None
+            if closing:
+                # "… ''is a misguided approach,'' said Mr. Burman": keep the quote whole.
+                content = (self._head_start(sentence), sentence.start + len(head))
+            elif head.endswith(","):
+                content = self._trim(
+                    self._head_start(sentence), sentence.start + len(head) - 1, cut=False
+                )
+            else:
+                return
+            if content is None:
+                return
+            attribution = self.resolver.attribution(subject, cue)
+            yield self._draft(content, attribution, sentence)
+            return
+        pieces = self._parenthetical(sentence, subject, cue, inverted, tail)
+        if pieces:
+            attribution = self.resolver.attribution(subject, cue)
+            for piece in pieces:
+                yield self._draft(piece, attribution, sentence)
+            return
+        if inverted:
+            return
+        content = self._complement(cue[1], sentence.end, match.group().lower())
+        if content is None:
+            return
+        attribution = self.resolver.attribution(subject, cue)
+        yield self._draft(content, attribution, sentence)
+
+    def _parenthetical(
+        self, sentence: Sentence, subject: Span, cue: Span, inverted: bool, tail: str
+    ) -> list[Span]:
+        """``The museum, Mr. Obama said, would make visitors …``: both pieces, one cue."""
+        text = self.text
+        first = cue[0] if inverted else subject[0]
+        head = text[sentence.start : first].rstrip()
+        if not head.endswith(",") or len(head.split()) < 2:
+            return []
+        rest = re.match(r"\s*,\s*(?=\S)", tail)
+        if not rest:
+            return []
+        reach = subject[1] if inverted else cue[1]
+        before = self._trim(self._head_start(sentence), sentence.start + len(head) - 1, cut=False)
+        after = self._trim(reach + rest.end(), sentence.end)
+        if before is None or after is None or len(text[after[0] : after[1]].split()) < 3:
+            return []
+        return [before, after]
+
+    def _head_start(self, sentence: Sentence) -> int:
+        """Where the reported clause starts when it comes first: skip an opening conjunction."""
+        match = re.match(r"\s*(?:But|And|So|Still|Yet)\s+", sentence.text)
+        return sentence.start + (match.end() if match else 0)
+
+    def _clause_start(self, sentence: Sentence, cue_start: int) -> int:
+        """The start of the clause holding the verb: after the last ``that``/``;`` before it."""
+        left = self.text[sentence.start : cue_start]
+        boundary = None
+        for found in re.finditer(
+            r"(?:;|—|--|:|\bthat\b|\bwhile\b|\bbecause\b|\bwhen\b|\bas\b|\bif\b)", left
+        ):
+            boundary = found.end()
+        return sentence.start + (boundary or 0)
+
+    def _coordinated_subject(self, sentence: Sentence, cue_start: int) -> Span | None:
+        """The subject of the sentence when the verb is coordinated or a participle.
+
+        "He declined to go into the details but said that …", "Kasich offered the man a
+        job, then says …", "Sanders has denounced supporters, saying his campaign …".
+        """
+        left = self.text[sentence.start : cue_start]
+        verb = self.text[cue_start : cue_start + 12].lower()
+        coordinated = re.search(
+            r"(?:\b(?:but|and)|,\s*(?:and\s+)?then|\bthen)\s+(?:(?:also|then|later)\s+)?$", left
+        )
+        participle = verb.startswith(
+            (
+                "saying",
+                "adding",
+                "noting",
+                "telling",
+                "arguing",
+                "claiming",
+                "explaining",
+                "warning",
+                "insisting",
+                "asking",
+                "stressing",
+                "writing",
+                "declaring",
+                "acknowledging",
+                "suggesting",
+                "calling",
+            )
+        )
+        if not coordinated and not (participle and left.rstrip().endswith(",")):
+            return None
+        return self.resolver.sentence_subject(sentence)
+
+    def _is_tail_attribution(self, tail: str, inverted: bool) -> bool:
+        """After the verb only a short tail: ``, the source added.``/``said in a statement.``
+
+        After an inverted subject an appositive may follow (``…, said Ms. Moore, a senior
+        adviser.``); a participle phrase (``, referring to …``) is a tail unless a finite
+        verb shows it is the rest of the reported clause (``, replacing Clinton would be …``).
+        """
+        stripped = tail.strip()
+        if inverted and re.match(r"^,\s*(?:a|an|the|one|who|which|whose|[a-z]+\s+of)\b", stripped):
+            return True
+        if re.match(r"^,\s*[a-z]+ing\b", stripped) and not re.search(
+            r"\b(?:would|will|is|was|are|were|has|have|had|could|can|should|may|might|must)\b",
+            stripped,
+        ):
+            return True
+        if not stripped or re.fullmatch(r"[.!?”\"’)]+", stripped):
+            return True
+        if re.match(
+            r"^[,.]?\s*(?:in|on|at|to|during|after|before|via|through|from|while|last|this|late|earlier|"
+            r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
+            r"tonight|recently|afterward|later)\b[^.!?]{0,80}[.!?]?[”\"]?$",
+            stripped,
+        ):
+            return not re.search(r"\bthat\b", stripped)
+        if re.match(
+            r"^,\s*(?:adding|noting|saying|citing|pointing|according|who|which|whose)\b", stripped
+        ):
+            return True
+        return re.match(r"^\([^)]{1,40}\)[.!?]?[”\"]?$", stripped) is not None
+
+    def _content_before(self, sentence: Sentence, subject: Span, cue: Span, inverted: bool) -> bool:
+        first = cue[0] if inverted else subject[0]
+        head = self.text[sentence.start : first].rstrip()
+        return head.endswith((",", ",”", ',"', ",''")) and first - sentence.start > 15
+
+    def _complement(self, start: int, end: int, verb: str) -> Span | None:
+        """The reported clause after a verb: after ``that`` if near, else after an addressee."""
+        text = self.text
+        window = text[start:end]
+        that = re.match(r"^(?:[^.;:!?“”\"]{0,80}?)\bthat\b\s*", window)
+        if that and not self._complementizer(window[: that.end()].rsplit("that", 1)[0], verb):
+            that = None
+        if that:
+            begin = start + that.end()
+        else:
+            begin = start
+            if verb in _TELL_FORMS:
+                addressee = re.match(
+                    r"^\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[A-Z][\w’'.\-]*\s+){0,4}"
+                    r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|\w+)\s*,?\s+",
+                    window,
+                )
+                if addressee:
+                    begin = start + addressee.end()
+            leading = _LEADING_TIME.match(text[begin:end])
+            if leading:
+                begin += leading.end()
+            colon = re.match(r"\s*[,:]\s*", text[begin:end])
+            if colon:
+                begin += colon.end()
+        content = self._trim(begin, end)
+        if content is None:
+            return None
+        words = text[content[0] : content[1]].split()
+        if len(words) < 3:
+            return None
+        first = words[0].lower()
+        if not that and first in (
+            "to",
+            "about",
+            "of",
+            "for",
+            "on",
+            "with",
+            "by",
+            "in",
+            "at",
+            "it.",
+            "so",
+            "nothing",
+            "him",
+            "her",
+            "them",
+            "me",
+            "us",
+        ):
+            return None
+        if re.match(r"\s*(?:[,:]\s*)?[“\"]", text[content[0] : content[0] + 3]) and not that:
+            return None
+        return content
+
+    @staticmethod
+    def _complementizer(between: str, verb: str) -> bool:
+        """Is the first "that" after the verb the one that opens the reported clause?
+
+        Only adverbials ("in a statement", "on Sunday", ", however,") or, after tell-verbs,
+        an addressee may stand between; "said Obama has never respected the right that …"
+        has a relative "that".
+        """
+        between = between.strip(" ,")
+        if not between:
+            return True
+        words = between.split()
+        if len(words) > 10:
+            return False
+        if verb in _TELL_FORMS and len(words) <= 5:
+            return True
+        return re.match(_ADVERBIAL_START, between, re.IGNORECASE) is not None
+
+    def _trim(self, start: int, end: int, *, cut: bool = True) -> Span | None:
+        """Strip spaces and a final period; with ``cut``, end the clause where another begins.
+
+        The reported clause stops at an attribution tail (``…, according to X``), a
+        participle or coordinated reporting verb that starts the next attribution
+        (``…, saying …``, ``… and warned …``), a non-restrictive ``, which`` or a dash aside.
+        """
+        text = self.text
+        chunk = text[start:end]
+        tail = _CONTENT_STOP.search(chunk) if cut else None
+        if tail and len(chunk[: tail.start()].split()) >= 3:
+            end = start + tail.start()
+        while start < end and text[start] in " \t\n,:":
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in ".;:,"):
+            end -= 1
+        if end - start < 3:
+            return None
+        return (start, end)
+
+    def _draft(self, content: Span, attribution: Attribution, sentence: Sentence) -> _Draft:
+        kind: QuoteKind = "indirect"
+        inside = self.text[content[0] : content[1]]
+        quoted = re.search(r"[“\"]([^“”\"]+)[”\"]?", inside)
+        if quoted and len(quoted.group(1).split()) >= 3:
+            whole = re.fullmatch(r"[“\"]([^“”\"]+)[”\"]", inside)
+            if whole:
+                content = (content[0] + 1, content[1] - 1)
+                kind = "direct"
+            else:
+                kind = "mixed"
+        return _Draft(content, kind, attribution, sentence.paragraph)
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def extract_quotes(article: Article, index: SpeakerIndex | None = None) -> list[QuoteRecord]:
+    """Every attributed statement in text order, speakers canonicalised.
+
+    ``index`` lets a caller share one :class:`SpeakerIndex` with :func:`find_entities`.
+    """
+    index = index or SpeakerIndex(article)
+    quotes = find_quote_spans(article)
+    resolver = _Resolver(article, index, quotes)
+    direct_pass = _DirectPass(article, resolver, quotes)
+    direct = direct_pass.run()
+    indirect = _IndirectPass(
+        article, resolver, quotes, direct, direct_pass.used_cues, direct_pass.deferred
+    ).run()
+    headlines = list(_headline_drafts(article, resolver)) + list(
+        _transcript_drafts(article, resolver)
+    )
+    drafts = _dedupe(direct + indirect + headlines)
+    drafts.sort(key=lambda d: d.content_span)
+    return [_record(article, d) for d in drafts]
+
+
+_HEADLINE = re.compile(
+    r"(?P<source>[A-Z][\w’'.\-]*(?:\s+[\w’'.\-]+){0,4}?)\s*(?P<cue>:)\s+(?P<content>\S.*?)\s*$"
+)
+
+
+def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
+    """Headline attributions: "Graham: Trump’s Rhetoric Destroying GOP’s Chance"."""
+    text = article.text
+    for paragraph in article.paragraphs:
+        line = text[paragraph.start : paragraph.end]
+        if "\n" in line or len(line) > 200:
+            continue
+        if paragraph.index > 0 and not (_is_title_line(line) or line.rstrip()[-1:] not in '.”"?!'):
+            continue
+        match = _HEADLINE.fullmatch(line)
+        if not match or re.search(r"\d$", match.group("source")):
+            continue
+        base = paragraph.start
+        subject = (base + match.start("source"), base + match.end("source"))
+        cue = (base + match.start("cue"), base + match.end("cue"))
+        start, end = base + match.start("content"), base + match.end("content")
+        while end > start and text[end - 1] in ".":
+            end -= 1
+        kind: QuoteKind = "indirect"
+        inner = text[start:end]
+        if re.fullmatch(r"[“\"‘'][^“”\"]+[”\"’']", inner):
+            start, end, kind = start + 1, end - 1, "direct"
+        attribution = resolver.attribution(subject, cue)
+        yield _Draft((start, end), kind, attribution, paragraph.index)
+
+
+_TRANSCRIPT = re.compile(
+    r"(?P<source>[A-Z][A-Z.’'\-]+(?:\s+[A-Z][A-Z.’'\-]+){0,3})\s*(?P<cue>:)\s+(?P<content>\S.*?)\s*$"
+)
+
+
+def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
+    """Interview transcripts: ``PENCE: Well, look, …`` (speaker in capitals, a colon)."""
+    text = article.text
+    for paragraph in article.paragraphs:
+        line = text[paragraph.start : paragraph.end]
+        match = _TRANSCRIPT.match(line)
+        if not match or len(match.group("source")) < 2:
+            continue
+        base = paragraph.start
+        subject = (base + match.start("source"), base + match.end("source"))
+        cue = (base + match.start("cue"), base + match.end("cue"))
+        start, end = base + match.start("content"), base + match.end("content")
+        attribution = resolver.attribution(subject, cue)
+        yield _Draft((start, end), "direct", attribution, paragraph.index)
+
+
+def _is_title_line(line: str) -> bool:
+    words = re.findall(r"[A-Za-z][\w’'\-]*", line)
+    small = {"a", "an", "the", "of", "on", "in", "as", "and", "to", "for", "at", "by", "with", "is"}
+    content = [w for w in words if w.lower() not in small]
+    return len(content) >= 3 and sum(w[0].isupper() for w in content) / len(content) >= 0.7
+
+
+def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
+    """Drop a draft whose content lies inside a direct quote already recorded."""
+    direct = [d.content_span for d in drafts if d.kind == "direct"]
+    kept: list[_Draft] = []
+    seen: set[Span] = set()
+    for draft in drafts:
+        span = draft.content_span
+        if span in seen:
+            continue
+        if draft.kind != "direct" and any(s <= span[0] and span[1] <= e for s, e in direct):
+            continue
+        seen.add(span)
+        kept.append(draft)
+    return kept
+
+
+def _record(article: Article, draft: _Draft) -> QuoteRecord:
+    start, end = draft.content_span
+    sentences = tuple(s.index for s in article.sentences if s.start < end and start < s.end)
+    attribution = draft.attribution
+    return QuoteRecord(
+        speaker=attribution.speaker,
+        speaker_span=attribution.speaker_span,
+        cue=attribution.cue,
+        cue_span=attribution.cue_span,
+        content=article.text[start:end],
+        content_span=(start, end),
+        kind=draft.kind,
+        paragraph=draft.paragraph,
+        sentences=sentences,
+    )

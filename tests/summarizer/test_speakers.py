@@ -1,0 +1,109 @@
+"""Speakers: name mentions grouped into people and bodies, canonical names, roles, pronouns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarizer.reading import build_article
+from summarizer.records import Entity
+from summarizer.speakers import SpeakerIndex, find_entities
+
+
+def entity(entities: list[Entity], name: str) -> Entity:
+    found = [e for e in entities if e.name == name]
+    assert found, f"no entity {name!r}: {[e.name for e in entities]}"
+    return found[0]
+
+
+@pytest.mark.shared
+def test_seed_article_entities(seed_article_path: Path) -> None:
+    article = build_article(seed_article_path.read_text(encoding="utf-8"))
+    entities = find_entities(article)
+    trump = entity(entities, "Trump")
+    assert trump.kind == "person" and trump.gender == "male"
+    assert {"President Trump", "Mr. Trump"} <= set(trump.aliases)
+    putin = entity(entities, "Vladimir V. Putin")
+    assert {"Mr. Putin", "President Vladimir V. Putin"} <= set(putin.aliases)
+    witkoff = entity(entities, "Steve Witkoff")
+    assert witkoff.role == "U.S. special envoy for the Middle East"
+    kremlin = entity(entities, "the Kremlin")
+    assert kremlin.kind == "organization"
+    for e in entities:
+        for start, end in e.mentions:
+            assert 0 <= start < end <= len(article.text)
+
+
+def test_people_sharing_a_surname_stay_apart_and_titles_pick_one() -> None:
+    text = (
+        "Hillary Clinton campaigned in Ohio while Bill Clinton spoke in Iowa.\n"
+        "Mrs. Clinton said the economy came first. Mr. Clinton praised the crowd.\n"
+    )
+    article = build_article(text)
+    entities = find_entities(article)
+    hillary = entity(entities, "Hillary Clinton")
+    bill = entity(entities, "Bill Clinton")
+    assert hillary.gender == "female" and bill.gender == "male"
+    mrs = text.index("Mrs. Clinton")
+    mr = text.index("Mr. Clinton")
+    assert any(start == mrs for start, _ in hillary.mentions)
+    assert any(start == mr for start, _ in bill.mentions)
+
+
+def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
+    text = (
+        "Senator Okafor opened the debate on Tuesday.\n"
+        "Later, Grace Okafor told reporters the bill would pass. Ms. Okafor smiled.\n"
+    )
+    entities = find_entities(build_article(text))
+    okafor = entity(entities, "Grace Okafor")
+    assert okafor.gender == "female"
+    assert {"Senator Okafor", "Ms. Okafor"} <= set(okafor.aliases)
+    assert okafor.role == "Senator"
+
+
+def test_roles_from_appositives_and_job_titles_before_the_name() -> None:
+    text = (
+        "Lina Haddad, the chief economist of the Tarven Bank, spoke on Monday.\n"
+        "White House press secretary Josh Earnest answered questions afterwards.\n"
+    )
+    entities = find_entities(build_article(text))
+    assert entity(entities, "Lina Haddad").role == "chief economist of the Tarven Bank"
+    assert entity(entities, "Josh Earnest").role == "White House press secretary"
+
+
+def test_bodies_and_their_acronyms_are_one_entity() -> None:
+    text = (
+        "The International Monetary Fund cut its forecast on Monday.\n"
+        "The IMF said growth would slow. Officials at the IMF declined to comment further.\n"
+    )
+    entities = find_entities(build_article(text))
+    imf = entity(entities, "International Monetary Fund")
+    assert imf.kind == "organization"
+    assert "IMF" in imf.aliases
+    assert len(imf.mentions) == 3
+
+
+def test_pronoun_resolution_prefers_the_subject_and_respects_gender() -> None:
+    text = (
+        "Steve Ashby, who advised Maria Lopez for years, appeared on television.\n"
+        "He said the plan was sound. She was not available for comment.\n"
+    )
+    article = build_article(text)
+    index = SpeakerIndex(article)
+    he = text.index("He said")
+    she = text.index("She was")
+    him, her = index.resolve_pronoun("he", he), index.resolve_pronoun("she", she)
+    assert him is not None and index.name(him) == "Steve Ashby"
+    assert her is not None and index.name(her) == "Maria Lopez"
+
+
+def test_headlines_and_sentence_openers_are_not_people() -> None:
+    text = (
+        "Kremlin Responds as Talks Gain Momentum\n"
+        "However, the talks went on. Plans were drawn up by Ana Ruiz.\n"
+    )
+    names = {e.name for e in find_entities(build_article(text))}
+    assert "Ana Ruiz" in names
+    assert not names & {"However", "Plans", "Kremlin Responds", "Talks Gain Momentum"}
