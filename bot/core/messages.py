@@ -93,7 +93,8 @@ def plain_text(reply: Reply, *, buttons: bool = True) -> str:
     lines: list[str] = []
     for block in reply.blocks:
         if isinstance(block, Heading):
-            lines.append(block.text.upper() if len(block.text) < 60 else block.text)
+            lines.append(block.text)
+            lines.append("─" * min(len(block.text), 60))
         elif isinstance(block, Text):
             lines.append(block.text)
         elif isinstance(block, Bullets):
