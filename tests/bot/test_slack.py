@@ -430,14 +430,14 @@ def test_more_than_50_blocks_become_several_messages() -> None:
     assert all(len(m.blocks) <= MAX_BLOCKS for m in messages)
     assert sum(len(m.blocks) for m in messages) == 122
     assert messages[-1].blocks[-1]["type"] == "actions"
-    assert messages[0].text.startswith("QUOTES")
+    assert messages[0].text.startswith("Quotes\n")
     assert all(m.text for m in messages)
 
 
 def test_text_fallback_is_plain_text_and_bounded() -> None:
     reply = Reply((Heading("Title"), Text("x " * 5000)), (Button("Quotes", "q:1"),))
     text = fallback_text(reply)
-    assert text.startswith("TITLE\nx x")
+    assert text.startswith("Title\n─────\nx x")
     assert len(text) <= 3000 and text.endswith("…")
     assert "[Quotes]" not in text
 
