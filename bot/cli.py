@@ -211,7 +211,14 @@ class Runtime:
         )
 
 
-async def run_jobs(settings: Settings, jobs: Sequence[Job], handler: Handler, out: Output) -> int:
+async def run_jobs(
+    settings: Settings,
+    jobs: Sequence[Job],
+    handler: Handler,
+    out: Output,
+    *,
+    needs_generator: bool = False,
+) -> int:
     """Run ``handler`` on each job in order; a failing job is reported and the run goes on."""
     from bot.app import http_client
     from summarizer.models import ModelError, ModelService
@@ -221,6 +228,14 @@ async def run_jobs(settings: Settings, jobs: Sequence[Job], handler: Handler, ou
     try:
         async with http_client(settings) as http:
             runtime = Runtime(settings, models, http)
+            if any(job.error is None for job in jobs):
+                try:
+                    with loading_status("Loading models…"):
+                        await models.run(models.embedder)
+                        if needs_generator:
+                            await models.run(models.generator)
+                except ModelError as error:
+                    raise UsageError(str(error)) from None
             with progress(len(jobs), "articles") as advance:
                 for job in jobs:
                     try:
@@ -269,7 +284,10 @@ def cmd_brief(args: argparse.Namespace, settings: Settings) -> int:
     async def handler(runtime: Runtime, job: Job) -> tuple[dict[str, Any], str]:
         return await brief_job(runtime, job, args.method, args.sentences)
 
-    return asyncio.run(run_jobs(settings, jobs, handler, out))
+    method = args.method or settings.summary_method
+    return asyncio.run(
+        run_jobs(settings, jobs, handler, out, needs_generator=method == "abstractive")
+    )
 
 
 async def quotes_job(runtime: Runtime, job: Job, speaker: str | None) -> tuple[dict[str, Any], str]:
