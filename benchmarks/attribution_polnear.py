@@ -262,12 +262,21 @@ def _overlap(a: list[Span], b: list[Span]) -> int:
 
 
 def match(predicted: list[Predicted], gold: list[Gold]) -> list[tuple[int, int]]:
+    pred_spans = [_merge(p.content) for p in predicted]
+    gold_spans = [_merge(g.content) for g in gold]
+    pred_len = [sum(e - s for s, e in spans) for spans in pred_spans]
+    gold_len = [sum(e - s for s, e in spans) for spans in gold_spans]
     pairs = []
-    for i, p in enumerate(predicted):
-        for j, g in enumerate(gold):
-            shared = _overlap(p.content, g.content)
-            if shared and shared >= 0.5 * max(_length(p.content), _length(g.content)):
-                pairs.append((shared / max(_length(p.content), _length(g.content)), i, j))
+    for i, p_spans in enumerate(pred_spans):
+        for j, g_spans in enumerate(gold_spans):
+            if not p_spans or not g_spans:
+                continue
+            if p_spans[-1][1] <= g_spans[0][0] or g_spans[-1][1] <= p_spans[0][0]:
+                continue
+            shared = _overlap(p_spans, g_spans)
+            longer = max(pred_len[i], gold_len[j])
+            if shared and shared >= 0.5 * longer:
+                pairs.append((shared / longer, i, j))
     pairs.sort(reverse=True)
     used_p: set[int] = set()
     used_g: set[int] = set()
@@ -365,20 +374,41 @@ def _show_errors(
     matched_g: set[int],
     matched_p: set[int],
 ) -> int:
+    """Print the speech misses (with their sentence), false positives and speaker errors.
+
+    A miss is tagged ``none`` when no prediction overlaps it, else ``boundary`` (a
+    prediction overlaps but not by half of the longer span); a false positive is tagged
+    ``partial`` when it overlaps some gold attribution, else ``spurious``.
+    """
     text = doc.text
     shown = 0
 
-    def show(spans: list[Span]) -> str:
-        return " | ".join(text[s:e] for s, e in spans)[:220].replace("\n", " ")
+    def show(spans: list[Span], limit: int = 220) -> str:
+        return " | ".join(text[s:e] for s, e in spans)[:limit].replace("\n", " ")
+
+    def context(spans: list[Span]) -> str:
+        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        left = max(text.rfind("\n", 0, start), start - 160) + 1
+        right = text.find("\n", end)
+        right = min(right if right >= 0 else len(text), end + 80)
+        return text[left:right].replace("\n", " ")
 
     print(f"=== {doc.stem}")
     for j, g in enumerate(doc.gold):
         if j not in matched_g and g.speech:
-            print(f"  MISS [{show(g.sources)}] <{g.cue}> {show(g.content)!r}")
+            overlapping = [p for p in predicted if _overlap(p.content, g.content)]
+            tag = "boundary" if overlapping else "none"
+            print(f"  MISS/{tag} [{show(g.sources)}] <{g.cue}> {show(g.content)!r}")
+            print(f"       in: {context(g.content)!r}")
+            for p in overlapping[:1]:
+                print(f"       pred: {show(p.content)!r}")
             shown += 1
     for i, p in enumerate(predicted):
         if i not in matched_p:
-            print(f"  FP   [{p.speaker}] {show(p.content)!r}")
+            partial = any(_overlap(p.content, g.content) for g in doc.gold)
+            tag = "partial" if partial else "spurious"
+            print(f"  FP/{tag} [{p.speaker}] {show(p.content)!r}")
+            print(f"       in: {context(p.content)!r}")
             shown += 1
     for i, j in pairs:
         g = doc.gold[j]
@@ -438,11 +468,14 @@ NOTES = """
   the rules mostly do not look for, so its recall is low by design.
 - The published PolNeAR tagger (content F1 72.9) is scored on exact spans; the figures
   here use the half-overlap match above, so they are not directly comparable.
-- Known misses: speakers in long coordinated sentences ("X declined to name them but said
-  …" after an opener), nested attributions inside reported clauses, poll phrasing ("all
+- Known misses: headline and caption fragments, agentless questions ("Asked whether …"),
+  subjects with relative clauses ("people who have battled … say"), poll phrasing ("all
   but two said"), quote runs that PolNeAR splits into separate attributions where we
   inherit one cue, and content boundaries that PolNeAR draws differently (trailing
-  adjuncts, lead-ins before a partial quote).
+  adjuncts such as "when …"/"because …", lead-ins before a partial quote).
+- Error analysis: ``--errors N`` prints misses (tagged ``none``/``boundary``), false
+  positives (``partial``/``spurious``) and speaker errors with their sentence; use it on
+  train or dev only.
 """
 
 
@@ -450,7 +483,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--split", nargs="+", default=["dev"], choices=["train", "dev", "test"])
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles")
-    parser.add_argument("--errors", type=int, default=0, help="print up to N errors (tuning)")
+    parser.add_argument(
+        "--errors",
+        type=int,
+        default=0,
+        help="print about N errors (misses, false positives, speakers) with context; "
+        "for error analysis on train/dev only",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown tables here")
     args = parser.parse_args(argv)
     sections = []

@@ -194,6 +194,8 @@ _TELL_FORMS = frozenset(SPEECH_VERBS["tell"]) | {
     "assured",
     "reminded",
 }
+#: Verbs whose reported content may be an infinitive ("vowed to fight", "urged voters to …").
+_TO_FORMS = frozenset(SPEECH_VERBS["vow"] + SPEECH_VERBS["pledge"] + SPEECH_VERBS["promise"])
 _CUE = re.compile(
     r"\b(?:"
     + "|".join(sorted((re.escape(f) for f in _FORM_TO_LEMMA), key=len, reverse=True))
@@ -211,7 +213,7 @@ _BETWEEN = (
     r"(?:also|later|then|previously|recently|once|again|repeatedly|reportedly|publicly|"
     r"privately|has|have|had|did|does|do|would|will|could|can|may|might|had|was|were|is|not|"
     r"never|even|still|just|already|quickly|flatly|forcefully|frankly|simply|often|"
-    r"separately|subsequently|earlier|immediately|specifically|further|[a-z]+ly|"
+    r"separately|subsequently|earlier|immediately|specifically|further|however|[a-z]+ly|"
     r"(?:did|does|do|has|have|had|would|could|was|is|ca|wo)n[’']t)"
 )
 _NOT_ADVERBS = frozenset(
@@ -253,6 +255,8 @@ _CONTENT_STOP = re.compile(
     r"tells|noted|notes|argued|argues|claimed|claims|insisted|insists|asked|asks|called|calls|"
     r"urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|encouraged|"
     r"accused|criticized|denied|suggested|acknowledged|admitted)\b"
+    r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
+    r"|,\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,2}\s+(?:said|says|added|adds)\b"
     r"|\s+(?:―|—|--)\s+|;\s"
 )
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
@@ -439,7 +443,7 @@ class _Resolver:
         if left.endswith(","):
             for appositive in re.finditer(r",\s+(?=\S)", left[:-1]):
                 inner = left[appositive.end() : -1]
-                if re.search(r"[.!?;:]\s", inner) or len(inner) > 220:
+                if _SENTENCE_BREAK.search(inner) or re.search(r"[;:]\s", inner) or len(inner) > 220:
                     continue
                 inner_end = clause_start + appositive.start()
                 mention = self.index.mention_ending_at(inner_end, clause_start)
@@ -553,7 +557,11 @@ class _Resolver:
         """The noun phrase that opens a sentence: a pronoun, a name or "The Arizona Republican"."""
         text = self.text
         opening = re.match(
-            r"\s*(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier)\s*,?\s+)?", sentence.text
+            r"\s*(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier)\s*,?\s+)?"
+            r"(?:(?:In|On|At|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
+            r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday)\b"
+            r"[^,.;:!?“”\"]{0,80},\s+)?",
+            sentence.text,
         )
         start = sentence.start + (opening.end() if opening else 0)
         pronoun = re.match(r"(He|She|They|It|We|I)\b", text[start : sentence.end])
@@ -566,7 +574,7 @@ class _Resolver:
         ):
             return (start, mention.end)
         phrase = re.match(
-            r"(?:The|A|An)\s+(?:[A-Za-z][\w’'\-]*\s+){0,3}?[A-Za-z][\w’'\-]*(?=\s+(?:has|had|was|is|[a-z]+ed|[a-z]+s)\b)",
+            r"(?:[Tt]he|An?|an?)\s+(?:[A-Za-z][\w’'\-]*\s+){0,3}?[A-Za-z][\w’'\-]*(?=\s+(?:has|had|was|is|[a-z]+ed|[a-z]+s)\b)",
             text[start : sentence.end],
         )
         if phrase:
@@ -805,6 +813,10 @@ class _DirectPass:
             (q.open_at for q in self.quotes[i + 1 :] if q.paragraph == quote.paragraph), limit
         )
         window = self.text[start : min(limit, next_open, start + 160)]
+        inside = self.text[quote.start : quote.end].rstrip()
+        if inside.endswith(".") and not inside.endswith("..") and re.match(r"\s+[A-Z]", window):
+            # “… soft.” He says referees …: the quote closed its sentence; a new one starts.
+            return None
         match = _AFTER_VS.match(window)
         if match:
             cue = (start + match.start("cue"), start + match.end("cue"))
@@ -812,7 +824,11 @@ class _DirectPass:
             if subject is not None:
                 return self._use(subject, cue, quote)
         match = _AFTER_SV.match(window)
-        if match and not _SENTENCE_BREAK.search(window[: match.start("cue")]):
+        if (
+            match
+            and not _SENTENCE_BREAK.search(window[: match.start("cue")])
+            and match.group("subject").split()[0].lower() not in _BOUNDARY_WORDS
+        ):
             cue = (start + match.start("cue"), start + match.end("cue"))
             subject = self.resolver.subject_before(start, cue[0])
             phrase = (start + match.start("subject"), start + match.end("subject"))
@@ -969,11 +985,21 @@ class _IndirectPass:
         ]
         self.direct_spans = [d.content_span for d in direct]
         self.used_cues = used_cues
+        #: (cue start, subject span) of the attributions found so far, for "…, adding that".
+        self.subjects: list[tuple[int, Span]] = sorted(
+            (d.attribution.cue_span[0], d.attribution.speaker_span)
+            for d in direct
+            if d.attribution.cue_span is not None and d.attribution.speaker_span is not None
+        )
 
     def run(self) -> list[_Draft]:
         drafts: list[_Draft] = []
         for sentence in self.article.sentences:
-            drafts.extend(self._sentence(sentence))
+            for draft in self._sentence(sentence):
+                drafts.append(draft)
+                attribution = draft.attribution
+                if attribution.cue_span is not None and attribution.speaker_span is not None:
+                    self.subjects.append((attribution.cue_span[0], attribution.speaker_span))
         return drafts
 
     def _blocked(self, offset: int) -> bool:
@@ -1041,13 +1067,21 @@ class _IndirectPass:
         cue = (match.start(), match.end())
         clause_start = self._clause_start(sentence, cue[0])
         subject = None
-        if text[sentence.start : cue[0]].rstrip().endswith(","):
+        inverted = False
+        if text[sentence.start : cue[0]].rstrip().endswith((",”", ',"', ",''")) and not (
+            match.group().lower().endswith("ing")
+        ):
+            # "That ''is the thing that saved us,'' said Carole Taylor": an inverted subject.
+            subject = self.resolver.subject_after(cue[1], sentence.end)
+            inverted = subject is not None
+        if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
             # "Mike Morrell, a veteran who retired as director, said": the appositive may hold
             # words that look like clause boundaries.
             subject = self.resolver.subject_before(sentence.start, cue[0])
         if subject is None:
             subject = self.resolver.subject_before(clause_start, cue[0])
-        inverted = False
+        if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
+            subject = None
         if subject is None:
             # Coordinated verb: "He declined to go into the details but said that …".
             subject = self._coordinated_subject(sentence, cue[0])
@@ -1060,8 +1094,11 @@ class _IndirectPass:
             return
         reach = subject[1] if inverted else cue[1]
         tail = text[reach : sentence.end]
-        if self._is_tail_attribution(tail, inverted) and self._content_before(
-            sentence, subject, cue, inverted
+        infinitive = match.group().lower() in _TO_FORMS and re.match(r"\s+to\s", tail)
+        if (
+            not infinitive
+            and self._is_tail_attribution(tail, inverted)
+            and self._content_before(sentence, subject, cue, inverted)
         ):
             content_end = cue[0] if inverted else subject[0]
             head = text[sentence.start : content_end].rstrip()
@@ -1089,7 +1126,18 @@ class _IndirectPass:
             return
         if inverted:
             return
-        content = self._complement(cue[1], sentence.end, match.group().lower())
+        end = sentence.end
+        opener = re.search(
+            r"\b(?:when|as|if|while|because|although|though|since|after|before|once)\s+[^,;:]*$",
+            text[sentence.start : cue[0]],
+            re.IGNORECASE,
+        )
+        if opener is not None:
+            # "When Rubio said it was great to be home, a man yelled …": the clause ends at ",".
+            comma = text.find(", ", cue[1], sentence.end)
+            if comma > 0:
+                end = comma
+        content = self._complement(cue[1], end, match.group().lower())
         if content is None:
             return
         attribution = self.resolver.attribution(subject, cue)
@@ -1160,8 +1208,29 @@ class _IndirectPass:
                 "calling",
             )
         )
-        if not coordinated and not (participle and left.rstrip().endswith(",")):
+        after_clause = re.search(
+            r"(?:,|,[”\"]|,''|\s[–—―-]|--|\b(?:before|after|while|by|when|then|in))\s*$", left
+        )
+        if not coordinated and not (participle and after_clause):
             return None
+        earlier = [
+            (cue, subject)
+            for cue, subject in self.subjects
+            if sentence.start <= cue < cue_start and subject[1] <= cue_start
+        ]
+        if earlier:
+            return max(earlier)[1]  # "“…,” Mr. Ackman said, adding that …"
+        clause_start = self._clause_start(sentence, cue_start)
+        if coordinated and clause_start > sentence.start:
+            # "… when Rubio thanked Miami and said it was great to be home": the clause's subject.
+            rest = self.text[clause_start:cue_start]
+            lead = len(rest) - len(rest.lstrip())
+            pronoun = re.match(r"(he|she|they|we|I)\b", rest[lead:])
+            if pronoun:
+                return (clause_start + lead, clause_start + lead + pronoun.end())
+            mention = self.resolver.index.mention_starting_at(clause_start + lead)
+            if mention is not None:
+                return (mention.start, mention.end)
         return self.resolver.sentence_subject(sentence)
 
     def _is_tail_attribution(self, tail: str, inverted: bool) -> bool:
@@ -1182,7 +1251,7 @@ class _IndirectPass:
         if not stripped or re.fullmatch(r"[.!?”\"’)]+", stripped):
             return True
         if re.match(
-            r"^[,.]?\s*(?:in|on|at|to|during|after|before|via|through|from|while|last|this|late|earlier|"
+            r"^[,.]?\s*(?!at\s+least\b)(?:in|on|at|to|during|after|before|via|through|from|while|last|this|late|earlier|"
             r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
             r"tonight|recently|afterward|later)\b[^.!?]{0,80}[.!?]?[”\"]?$",
             stripped,
@@ -1206,6 +1275,7 @@ class _IndirectPass:
         that = re.match(r"^(?:[^.;:!?“”\"]{0,80}?)\bthat\b\s*", window)
         if that and not self._complementizer(window[: that.end()].rsplit("that", 1)[0], verb):
             that = None
+        addressed = False
         if that:
             begin = start + that.end()
         else:
@@ -1218,6 +1288,7 @@ class _IndirectPass:
                 )
                 if addressee:
                     begin = start + addressee.end()
+                    addressed = True
             leading = _LEADING_TIME.match(text[begin:end])
             if leading:
                 begin += leading.end()
@@ -1231,6 +1302,24 @@ class _IndirectPass:
         if len(words) < 3:
             return None
         first = words[0].lower()
+        if (
+            not that
+            and first == "to"
+            and (verb in _TO_FORMS or (verb in _TELL_FORMS and addressed))
+        ):
+            return content  # "vowed to fight on", "urged voters to stay home"
+        if not that and first == "at" and words[1].lower() in ("least", "most"):
+            first = ""  # "reported at least six planes filled the sky"
+        if (
+            not that
+            and first == "about"
+            and re.match(
+                r"(?:half|a\s+(?:third|quarter|dozen)|\d|one|two|three|four|five|six|seven|eight|nine|"
+                r"ten|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)",
+                words[1].lower() + " " + words[2].lower(),
+            )
+        ):
+            first = ""  # "said about half of the money …": a quantity, not a topic
         if not that and first in (
             "to",
             "about",
@@ -1336,6 +1425,33 @@ _HEADLINE = re.compile(
 )
 
 
+_HEADLINE_SAYS = re.compile(
+    r"(?:^|(?<=[—:]\s)|(?<=[—:]))(?P<source>(?:[A-Z][\w’'.\-]*\s+){0,4}[A-Z][\w’'.\-]*)\s+"
+    r"(?P<cue>Says|Said|Tells|Warns|Claims|Insists|Admits|Vows|Pledges|Promises|Argues)\s+"
+    r"(?P<content>\S.*?)[.\s]*$"
+    r"|^(?P<head>\S.*?),\s+(?P<source2>(?:[A-Z][\w’'.\-]*\s+){0,4}[A-Z][\w’'.\-]*)\s+"
+    r"(?P<cue2>Says|Said|Tells|Warns|Claims|Insists|Argues)[.\s]*$"
+)
+
+
+def _headline_says(
+    article: Article, resolver: _Resolver, paragraph: int, match: re.Match[str]
+) -> Iterable[_Draft]:
+    """ "Trump Says He’s Unlikely To …", "‘ISIS Truther’ Donald Trump Is …, Trevor Noah Says"."""
+    base = article.paragraphs[paragraph].start
+    if match.group("source") is not None:
+        source, cue, content = "source", "cue", "content"
+    else:
+        source, cue, content = "source2", "cue2", "head"
+    subject = (base + match.start(source), base + match.end(source))
+    cue_span = (base + match.start(cue), base + match.end(cue))
+    start, end = base + match.start(content), base + match.end(content)
+    if end - start < 3 or subject[1] - subject[0] < 2:
+        return
+    attribution = resolver.attribution(subject, cue_span)
+    yield _Draft((start, end), "indirect", attribution, paragraph)
+
+
 def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
     """Headline attributions: "Graham: Trump’s Rhetoric Destroying GOP’s Chance"."""
     text = article.text
@@ -1345,8 +1461,14 @@ def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
             continue
         if paragraph.index > 0 and not (_is_title_line(line) or line.rstrip()[-1:] not in '.”"?!'):
             continue
+        says = _HEADLINE_SAYS.search(line) if len(line) <= 200 else None
+        if says is not None and _is_title_line(line):
+            yield from _headline_says(article, resolver, paragraph.index, says)
+            continue
         match = _HEADLINE.fullmatch(line)
         if not match or re.search(r"\d$", match.group("source")):
+            continue
+        if match.group("source").lower() in ("the latest", "latest", "update", "watch", "video"):
             continue
         base = paragraph.start
         subject = (base + match.start("source"), base + match.end("source"))

@@ -86,6 +86,13 @@ _NEUTRAL_TITLES = frozenset(
         "Detective",
         "Councilman",
         "Councilwoman",
+        "Councillor",
+        "Councilor",
+        "Alderman",
+        "Alderwoman",
+        "Executive",
+        "Treasurer",
+        "Delegate",
         "Congressman",
         "Congresswoman",
         "Assemblyman",
@@ -229,6 +236,27 @@ _ROLE_NOUNS = _wordset(
     """
 )
 
+#: Job nouns that, capitalised before a name, are a title ("Energy Minister Ana Ruiz").
+_ROLE_TITLES = _ROLE_NOUNS - _wordset(
+    """
+    member head host fellow partner owner critic ally supporter opponent veteran student
+    writer general justice speaker whip chair doctor
+    """
+)
+#: Heads of a definite short form that stands for a named body ("the association").
+_SHORT_FORM_HEADS = _wordset(
+    """
+    association union council committee commission department agency bureau ministry
+    party foundation institute university college federation coalition alliance league
+    society company corporation bank fund board authority court organization
+    organisation group club church hospital school center centre caucus assembly
+    parliament administration government trust cooperative guild chamber
+    """
+)
+_SHORT_FORM = re.compile(
+    r"\b[Tt]he\s+(" + "|".join(sorted(_SHORT_FORM_HEADS, key=len, reverse=True)) + r")\b"
+)
+
 _PRONOUN_GENDER: dict[str, Gender] = {
     "he": "male",
     "him": "male",
@@ -243,7 +271,7 @@ _PRONOUN_GENDER: dict[str, Gender] = {
 # --------------------------------------------------------------------------- patterns
 
 #: One word of a name: "Trump", "O’Neill", "McConnell", "J.", "G.K.", "U.S.", "DNC", "Mr.".
-_NAME_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)*|(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Rev|Capt|Sgt|Adm|Det|Prof|Supt|St|Jr|Sr)\.|[A-Z][\w’'\-]*\w|[A-Z])"  # noqa: E501
+_NAME_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)*|(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Rev|Capt|Sgt|Adm|Det|Prof|Supt|St|Jr|Sr)\.|[A-Z][\w’'\-]*\w(?:(?<=s)[’'](?=[ \t]+[A-Z]))?|[A-Z])"  # noqa: E501
 #: Lower-case particles inside a name ("Bill de Blasio", "Ludwig van Beethoven").
 _PARTICLE = r"(?:de|del|della|van|von|der|den|da|di|du|la|le|bin|ibn|al|el|dos|das)"
 _NAME_SEQUENCE = re.compile(
@@ -314,7 +342,8 @@ def _split_title(words: list[str]) -> tuple[list[str], list[str]]:
     """Split "Vermont Sen. Bernie Sanders" into (["Vermont", "Sen."], ["Bernie", "Sanders"])."""
     last_title = -1
     for i, word in enumerate(words[:-1]):
-        if word in _TITLES and not (word in _TITLE_SURNAMES and i == len(words) - 1):
+        title = word in _TITLES or (word[:1].isupper() and word.lower() in _ROLE_TITLES)
+        if title and not (word in _TITLE_SURNAMES and i == len(words) - 1):
             last_title = i
     if last_title >= 0:
         return words[: last_title + 1], words[last_title + 1 :]
@@ -424,9 +453,13 @@ def _make_mention(
     words = [
         (m.start() + start, m.end() + start, m.group()) for m in _WORD.finditer(text[start:end])
     ]
-    # "Russia’s Kursk region": a possessive inside the sequence ends the name there.
+    # "Russia’s Kursk region": a possessive inside the sequence ends the name there, unless
+    # a plural noun's possessive opens a body's name ("the Harbour Fishermen's Association").
     for i, (_, _, word) in enumerate(words[:-1]):
-        if re.search(r"[’']s$", word):
+        if re.search(r"[’']s$|s[’']$", word):
+            plural = re.search(r"(?:men|ren|ple)[’']s$|s[’']$", word) is not None
+            if plural and any(w[2].lower().strip(".") in _ORG_WORDS for w in words[i + 1 :]):
+                continue
             words = words[: i + 1]
             break
     if any(re.search(r"[’'](?:re|ll|ve|d|m)$|n[’']t$", w[2]) for w in words):
@@ -585,6 +618,8 @@ class SpeakerIndex:
         self.speaker_log: list[tuple[int, int]] = []
         self._infer_gender_from_pronouns()
         self._find_roles()
+        #: "the association" after "the Harbour Fishermen's Association": (span, entity).
+        self._short_links: list[tuple[Span, int]] = self._link_short_forms()
 
     # ---- building
 
@@ -628,6 +663,26 @@ class SpeakerIndex:
                     group.role = role
             elif mention.titles and not set(mention.titles) <= _MALE_TITLES | _FEMALE_TITLES:
                 group.role = " ".join(mention.titles)
+
+    def _link_short_forms(self) -> list[tuple[Span, int]]:
+        """A definite short form ("the association", "the party") whose head noun ends the
+        name of a body named earlier stands for the nearest such body."""
+        links: list[tuple[Span, int]] = []
+        if not any(g.kind == "organization" for g in self._groups):
+            return links
+        for match in _SHORT_FORM.finditer(self.text):
+            entity = self._body_with_head(match.group(1), match.start())
+            if entity is not None and self.mention_starting_at(match.start()) is None:
+                links.append(((match.start(), match.end()), entity))
+        return links
+
+    def _body_with_head(self, head: str, offset: int) -> int | None:
+        best: int | None = None
+        for mention in self.mentions[: bisect_left(self._starts, offset)]:
+            group = self._groups[mention.entity]
+            if group.kind == "organization" and mention.name.split()[-1].lower() == head.lower():
+                best = mention.entity
+        return best
 
     def _sentence_start_before(self, offset: int, back: int) -> int:
         i = max(0, bisect_left(self._sentence_starts, offset + 1) - 1)
@@ -754,6 +809,13 @@ class SpeakerIndex:
     def resolve_description(self, head: str, offset: int) -> int | None:
         """ "the president", "the senator": the nearest person whose title or role has that word."""
         head = head.lower()
+        if head in _SHORT_FORM_HEADS:
+            for (start, _), entity in self._short_links:
+                if start == offset:
+                    return entity
+            body = self._body_with_head(head, offset)
+            if body is not None:
+                return body
         best: int | None = None
         for mention in self.mentions[: bisect_left(self._starts, offset)]:
             group = self._groups[mention.entity]
@@ -767,13 +829,17 @@ class SpeakerIndex:
     def entities(self) -> list[Entity]:
         """The finished entities, most mentioned first."""
         extra: dict[int, list[Span]] = {}
+        short: dict[int, set[str]] = {}
         for span, linked in self._pronoun_links:
             extra.setdefault(linked, []).append(span)
+        for span, linked in self._short_links:
+            extra.setdefault(linked, []).append(span)
+            short.setdefault(linked, set()).add(self.text[span[0] : span[1]].lower())
         result: list[tuple[int, int, Entity]] = []
         for i, group in enumerate(self._groups):
             spans = sorted({(m.start, m.end) for m in group.mentions} | set(extra.get(i, [])))
             canonical = _canonical(group)
-            written = {m.text for m in group.mentions} | set(group.names)
+            written = {m.text for m in group.mentions} | set(group.names) | short.get(i, set())
             aliases = tuple(sorted(a for a in written if a != canonical))
             entity = Entity(
                 name=canonical,

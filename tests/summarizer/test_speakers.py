@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from summarizer.quotes import extract_quotes
 from summarizer.reading import build_article
 from summarizer.records import Entity
 from summarizer.speakers import SpeakerIndex, find_entities
@@ -107,3 +108,61 @@ def test_headlines_and_sentence_openers_are_not_people() -> None:
     names = {e.name for e in find_entities(build_article(text))}
     assert "Ana Ruiz" in names
     assert not names & {"However", "Plans", "Kremlin Responds", "Talks Gain Momentum"}
+
+
+def test_titles_and_roles_stay_out_of_the_canonical_personal_name() -> None:
+    text = (
+        "Councillor Tomas Breen voted against the ferry plan on Monday.\n"
+        "Deputy Mayor Ruth Adeyemi and Energy Minister Carla Nuñez met the harbour board.\n"
+        "Chief Executive Oren Vale of the port company said the talks had stalled.\n"
+        "Mr. Breen said the plan was rushed. Ms. Adeyemi disagreed.\n"
+    )
+    entities = find_entities(build_article(text))
+    breen = entity(entities, "Tomas Breen")
+    assert breen.role == "Councillor"
+    assert {"Councillor Tomas Breen", "Mr. Breen"} <= set(breen.aliases)
+    adeyemi = entity(entities, "Ruth Adeyemi")
+    assert adeyemi.role == "Deputy Mayor"
+    assert entity(entities, "Carla Nuñez").role == "Energy Minister"
+    assert entity(entities, "Oren Vale").role == "Chief Executive"
+    names = {e.name for e in entities}
+    assert not any(n.split()[0] in {"Councillor", "Deputy", "Energy", "Chief"} for n in names)
+
+
+def test_definite_short_form_resolves_to_the_named_body() -> None:
+    text = (
+        "The Northmoor Beekeepers' Association said on Friday that hive losses had doubled.\n"
+        "According to the association, about 300 colonies died over the winter.\n"
+        "The Vell Valley Farmers' Union backed the request. The association also asked for"
+        " a ban on one pesticide.\n"
+    )
+    article = build_article(text)
+    index = SpeakerIndex(article)
+    entities = index.entities()
+    bees = entity(entities, "Northmoor Beekeepers' Association")
+    assert bees.kind == "organization"
+    assert "the association" in bees.aliases
+    short = text.index("the association")
+    later = text.index("The association")
+    assert (short, short + len("the association")) in bees.mentions
+    assert (later, later + len("The association")) in bees.mentions
+    assert index.resolve_description("association", short) == index.find_by_name(
+        "Northmoor Beekeepers' Association"
+    )
+    # The union is a different body: "the association" never resolves to it.
+    union = entity(entities, "Vell Valley Farmers' Union")
+    assert not any(start == later for start, _ in union.mentions)
+
+
+def test_quotes_from_a_short_form_and_a_titled_speaker_use_the_canonical_names() -> None:
+    text = (
+        "The Kestrel Cyclists' Association said on Tuesday that the new lane was too narrow.\n"
+        "According to the association, 40 riders were hurt on the bridge last year.\n"
+        "“We will widen it before summer,” said Mayor Ines Duarte.\n"
+    )
+    records = extract_quotes(build_article(text))
+    speakers = [(r.speaker, r.content) for r in records]
+    assert ("Kestrel Cyclists' Association", "40 riders were hurt on the bridge last year") in (
+        speakers
+    )
+    assert ("Ines Duarte", "We will widen it before summer,") in speakers
