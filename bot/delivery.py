@@ -1,0 +1,734 @@
+"""Daily briefs: the scheduler loop, idempotent claims, rate-limited fan-out, senders.
+
+The database decides what is due (``subscribers.next_run_at``, recomputed from
+the stored local time and IANA zone after every brief, so 07:30 stays 07:30
+across DST). A brief is claimed by inserting its ``(subscriber, local date)``
+delivery row with ``INSERT … ON CONFLICT DO NOTHING`` in the same transaction
+that advances the schedule: whichever process inserts the row owns the brief, so
+two bot processes sharing one database never both send it. A claimed row carries
+a lease; if its owner dies before marking it sent, another pass takes it over
+once the lease has expired, which resumes an interrupted fan-out. Cancelling a
+running pass lets briefs already being sent finish and be recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Protocol, TextIO
+
+import httpx
+from sqlalchemy import Table, and_, exists, select, update
+from sqlalchemy.exc import DBAPIError
+
+from bot.core.messages import Reply, plain_text, text_reply
+from bot.feeds import FeedPoller
+from bot.storage.config import Clock, DeliverySettings
+from bot.storage.db import Database
+from bot.storage.models import Delivery, Feed, Subscriber, Subscription
+from bot.storage.repository import insert_ignore, local_date, next_run
+from bot.stories import StoryService, compose_digest, load_pool, load_profiles, rank
+from summarizer.briefing import Brief
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+ChatKey = tuple[str, str, str]
+Remember = Callable[[ChatKey, Sequence[Brief]], None]
+
+
+# --------------------------------------------------------------------------- senders
+
+
+@dataclass(frozen=True)
+class Target:
+    platform: str
+    chat_id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """ok; retry_after (seconds to wait, nothing was sent); blocked (chat refuses us); failed."""
+
+    status: Literal["ok", "retry_after", "blocked", "failed"]
+    retry_after_s: float = 0.0
+    detail: str = ""
+    refs: tuple[str, ...] = ()  # platform message ids (Slack ts: threads for follow-ups)
+
+    @classmethod
+    def ok(cls, *refs: str) -> SendResult:
+        return cls("ok", refs=refs)
+
+    @classmethod
+    def retry_after(cls, seconds: float, detail: str = "") -> SendResult:
+        return cls("retry_after", retry_after_s=max(0.0, seconds), detail=detail)
+
+    @classmethod
+    def blocked(cls, detail: str = "") -> SendResult:
+        return cls("blocked", detail=detail)
+
+    @classmethod
+    def failed(cls, detail: str = "") -> SendResult:
+        return cls("failed", detail=detail)
+
+
+class Sender(Protocol):
+    """Delivers one neutral reply to one chat (possibly as several platform messages)."""
+
+    async def send(self, target: Target, reply: Reply) -> SendResult: ...
+
+
+class RateLimiter:
+    """Reserves send slots: an overall rate, a minimum gap per chat, and pauses after 429s."""
+
+    def __init__(
+        self,
+        per_second: float = 0.0,
+        per_chat_s: float = 0.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.per_second = per_second
+        self.per_chat_s = per_chat_s
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._chats: dict[str, float] = {}
+
+    async def wait(self, chat: str) -> None:
+        now = self._clock()
+        slot = max(now, self._paused_until)
+        if self.per_second > 0:
+            slot = max(slot, self._next)
+            self._next = slot + 1.0 / self.per_second
+        if self.per_chat_s > 0:
+            slot = max(slot, self._chats.get(chat, 0.0))
+            self._chats[chat] = slot + self.per_chat_s
+            if len(self._chats) > 50_000:
+                self._chats = {k: v for k, v in self._chats.items() if v > now}
+        if slot > now:
+            await self._sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+async def _no_wait(_chat: str) -> None:
+    return None
+
+
+class TelegramSender:
+    """Bot API ``sendMessage`` with the Telegram adapter's HTML rendering."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_url: str,
+        token: str,
+        limiter: RateLimiter | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.http = http
+        self.url = f"{api_url}{token}/sendMessage"
+        self.limiter = limiter
+        self.sleep = sleep
+
+    async def send(self, target: Target, reply: Reply) -> SendResult:
+        from bot.telegram import callback_data, render_html
+
+        parts = render_html(reply)
+        buttons = [
+            {"text": b.label, "callback_data": callback_data(b.payload)} for b in reply.buttons
+        ]
+        refs: list[str] = []
+        for index, part in enumerate(parts):
+            payload: dict[str, Any] = {
+                "chat_id": target.chat_id,
+                "text": part,
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
+            }
+            if target.thread_id:
+                payload["message_thread_id"] = int(target.thread_id)
+            if index == len(parts) - 1 and buttons:
+                payload["reply_markup"] = {
+                    "inline_keyboard": [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+                }
+            for _attempt in range(5):
+                await (
+                    self.limiter.wait(target.chat_id) if self.limiter else _no_wait(target.chat_id)
+                )
+                result = await self._post(payload)
+                if result.status == "retry_after" and index > 0:  # keep the parts together
+                    if self.limiter:
+                        self.limiter.pause(result.retry_after_s)
+                    await self.sleep(result.retry_after_s)
+                    continue
+                break
+            if result.status != "ok":
+                return result
+            refs.extend(result.refs)
+        return SendResult.ok(*refs)
+
+    async def _post(self, payload: dict[str, Any]) -> SendResult:
+        try:
+            response = await self.http.post(self.url, json=payload)
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            return SendResult.failed(f"Bot API unreachable ({type(error).__name__})")
+        if not isinstance(body, dict):
+            return SendResult.failed(f"Bot API answered HTTP {response.status_code}")
+        if body.get("ok"):
+            return SendResult.ok(str((body.get("result") or {}).get("message_id", "")))
+        code = int(body.get("error_code") or response.status_code)
+        description = str(body.get("description") or "")
+        if code == 429:
+            retry = float((body.get("parameters") or {}).get("retry_after") or 1)
+            return SendResult.retry_after(retry, description)
+        lowered = description.lower()
+        if code == 403 or (
+            code == 400 and ("chat not found" in lowered or "deactivated" in lowered)
+        ):
+            return SendResult.blocked(description)
+        return SendResult.failed(description or f"HTTP {code}")
+
+
+_SLACK_GONE = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "account_inactive",
+    "user_disabled",
+}
+
+
+class SlackSender:
+    """Web API ``chat.postMessage`` with the Slack adapter's Block Kit rendering."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        api_url: str,
+        token: str,
+        limiter: RateLimiter | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.http = http
+        self.url = f"{api_url.rstrip('/')}/chat.postMessage"
+        self.token = token
+        self.limiter = limiter
+        self.sleep = sleep
+
+    async def send(self, target: Target, reply: Reply) -> SendResult:
+        from bot.slack import render_messages
+
+        refs: list[str] = []
+        for index, message in enumerate(render_messages(reply)):
+            payload: dict[str, Any] = {
+                "channel": target.chat_id,
+                "text": message.text,
+                "blocks": message.blocks,
+                "unfurl_links": False,
+                "unfurl_media": False,
+            }
+            if target.thread_id:
+                payload["thread_ts"] = target.thread_id
+            elif refs:
+                payload["thread_ts"] = refs[0]  # a long brief continues in its own thread
+            for _attempt in range(5):
+                await (
+                    self.limiter.wait(target.chat_id) if self.limiter else _no_wait(target.chat_id)
+                )
+                result = await self._post(payload)
+                if result.status == "retry_after" and index > 0:
+                    if self.limiter:
+                        self.limiter.pause(result.retry_after_s)
+                    await self.sleep(result.retry_after_s)
+                    continue
+                break
+            if result.status != "ok":
+                return result
+            refs.extend(result.refs)
+        return SendResult.ok(*refs)
+
+    async def _post(self, payload: dict[str, Any]) -> SendResult:
+        try:
+            response = await self.http.post(
+                self.url,
+                json=payload,
+                headers={
+                    "Authorization": f"Bearer {self.token}",
+                    "Content-Type": "application/json; charset=utf-8",
+                },
+            )
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            return SendResult.failed(f"Slack unreachable ({type(error).__name__})")
+        if response.status_code == 429 or (
+            isinstance(body, dict) and body.get("error") == "ratelimited"
+        ):
+            try:
+                retry = float(response.headers.get("retry-after") or 1)
+            except ValueError:
+                retry = 1.0
+            return SendResult.retry_after(retry, "ratelimited")
+        if not isinstance(body, dict):
+            return SendResult.failed(f"Slack answered HTTP {response.status_code}")
+        if body.get("ok"):
+            return SendResult.ok(str(body.get("ts") or ""))
+        code = str(body.get("error") or f"HTTP {response.status_code}")
+        return SendResult.blocked(code) if code in _SLACK_GONE else SendResult.failed(code)
+
+
+@dataclass
+class MemorySender:
+    """Keeps what it was asked to send (tests, benchmarks); ``script`` answers per chat first."""
+
+    delay_s: float = 0.0
+    sent: list[tuple[Target, Reply]] = field(default_factory=list)
+    script: dict[str, list[SendResult]] = field(default_factory=dict)
+
+    async def send(self, target: Target, reply: Reply) -> SendResult:
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        queued = self.script.get(target.chat_id)
+        if queued:
+            result = queued.pop(0)
+            if result.status != "ok":
+                return result
+        self.sent.append((target, reply))
+        return SendResult.ok(str(len(self.sent)))
+
+    def to(self, chat_id: str) -> list[Reply]:
+        return [reply for target, reply in self.sent if target.chat_id == chat_id]
+
+
+@dataclass
+class ConsoleSender:
+    """Prints briefs as plain text (``newsbrief`` console mode and demos)."""
+
+    stream: TextIO
+
+    async def send(self, target: Target, reply: Reply) -> SendResult:
+        self.stream.write(f"--- to {target.platform}:{target.chat_id}\n{plain_text(reply)}\n")
+        return SendResult.ok()
+
+
+def platform_senders(
+    http: httpx.AsyncClient,
+    config: DeliverySettings,
+    *,
+    telegram: tuple[str, str] | None = None,
+    slack: tuple[str, str] | None = None,
+) -> dict[str, Sender]:
+    """Senders for the configured platforms, each with its platform's rate limits.
+
+    ``telegram``/``slack`` are ``(api_url, token)`` pairs (settings.telegram_api_url, ...).
+    """
+    senders: dict[str, Sender] = {}
+    if telegram:
+        limiter = RateLimiter(config.telegram_rate_per_s, config.telegram_chat_interval_s)
+        senders["telegram"] = TelegramSender(http, telegram[0], telegram[1], limiter)
+    if slack:
+        limiter = RateLimiter(config.slack_rate_per_s, config.slack_chat_interval_s)
+        senders["slack"] = SlackSender(http, slack[0], slack[1], limiter)
+    return senders
+
+
+# --------------------------------------------------------------------------- scheduler
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    blocked: int = 0
+    failed: int = 0
+    retried: int = 0
+    compose_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Job:
+    delivery_id: int
+    subscriber_id: int
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class BriefScheduler:
+    """Polls feeds, ingests stories and sends due briefs; run one or many against one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        config: DeliverySettings,
+        senders: Mapping[str, Sender],
+        now: Clock,
+        *,
+        stories: StoryService | None = None,
+        poller: FeedPoller | None = None,
+        remember: Remember | None = None,
+        owner: str | None = None,
+        sleep: Sleep = asyncio.sleep,
+        batch: int = 500,
+    ) -> None:
+        self.db = db
+        self.config = config
+        self.senders = dict(senders)
+        self.now = now
+        self.stories = stories
+        self.poller = poller
+        self.remember = remember
+        self.owner = owner or default_owner()
+        self.sleep = sleep
+        self.batch = batch
+        self._stopping = False
+
+    # --- loops ----------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and deliver until ``stop`` is set; errors are logged, never fatal."""
+        await asyncio.gather(self._loop(stop, self.poll_feeds), self._loop(stop, self.deliver_due))
+
+    async def _loop(self, stop: asyncio.Event, step: Callable[[], Awaitable[Any]]) -> None:
+        while not stop.is_set():
+            try:
+                await step()
+            except (DBAPIError, OSError, httpx.HTTPError) as error:
+                log.error("%s failed: %s", getattr(step, "__name__", "step"), error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.config.scheduler_tick_s)
+
+    async def run_once(self) -> DeliveryReport:
+        """One polling pass and one delivery pass (tests drive the clock between calls)."""
+        await self.poll_feeds()
+        return await self.deliver_due()
+
+    # --- feeds ------------------------------------------------------------------------------
+
+    async def poll_feeds(self) -> int:
+        """Poll due feeds, ingest their new items, tell subscribers of newly failing feeds once."""
+        if self.poller is None:
+            return 0
+        report = await self.poller.poll_due()
+        new = await self.stories.ingest(report) if self.stories else []
+        for feed in report.failing:
+            await self._report_failing(feed)
+        return len(new)
+
+    async def _report_failing(self, feed: Feed) -> None:
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(Subscriber.platform, Subscriber.chat_id, Subscriber.thread_id)
+                .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+                .where(Subscription.feed_id == feed.id, Subscriber.active.is_(True))
+            )
+            targets = [Target(p, c, t) for p, c, t in rows]
+        name = feed.title or feed.url
+        notice = text_reply(
+            f"I couldn't read the feed “{name}” {feed.failures} times in a row "
+            f"({feed.last_error}).",
+            f"I'll keep trying, less often. To drop it: /unsubscribe {feed.url}",
+        )
+        for target in targets:
+            sender = self.senders.get(target.platform)
+            if sender is not None:
+                await self._send(sender, target, notice)
+
+    # --- deliveries -------------------------------------------------------------------------
+
+    async def deliver_due(self) -> DeliveryReport:
+        """Claim due briefs and expired leases, then send them."""
+        report = DeliveryReport()
+        self._stopping = False
+        jobs = await self._claim_due(report) + await self._take_over_expired()
+        report.claimed = len(jobs)
+        for start in range(0, len(jobs), self.batch):
+            await self._fan_out(jobs[start : start + self.batch], report)
+        return report
+
+    async def _claim_due(self, report: DeliveryReport) -> list[_Job]:
+        now = self.now()
+        jobs: list[_Job] = []
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        while True:
+            async with self.db.sessions() as session:
+                result = await session.execute(
+                    select(
+                        Subscriber.id,
+                        Subscriber.local_time,
+                        Subscriber.timezone,
+                        Subscriber.next_run_at,
+                    )
+                    .where(
+                        Subscriber.next_run_at <= now,
+                        Subscriber.active.is_(True),
+                        Subscriber.paused.is_(False),
+                    )
+                    .order_by(Subscriber.next_run_at, Subscriber.id)
+                    .limit(self.batch)
+                )
+                due = result.all()
+            if not due:
+                return jobs
+            claims: list[dict[str, Any]] = []
+            advances: list[dict[str, Any]] = []
+            for subscriber_id, local_time, zone, scheduled in due:
+                assert scheduled is not None  # the query selects due rows only
+                today = local_date(zone, now)
+                if local_date(zone, scheduled) == today:
+                    claims.append(
+                        {
+                            "subscriber_id": subscriber_id,
+                            "local_date": today,
+                            "status": "claimed",
+                            "owner": self.owner,
+                            "lease_until": now + timedelta(seconds=self.config.delivery_lease_s),
+                            "attempts": 1,
+                            "story_ids": [],
+                            "created_at": now,
+                        }
+                    )
+                else:  # missed on an earlier local day (we were down): never sent late
+                    report.skipped += 1
+                advances.append(
+                    {
+                        "id": subscriber_id,
+                        "next_run_at": next_run(local_time, zone, max(now, scheduled))[0],
+                    }
+                )
+            try:
+                async with self.db.transaction() as session:
+                    dialect = session.get_bind().dialect.name
+                    if claims:
+                        inserted = await session.execute(
+                            insert_ignore(dialect, table, ["subscriber_id", "local_date"])
+                            .values(claims)
+                            .returning(table.c.id, table.c.subscriber_id)
+                        )
+                        jobs.extend(_Job(int(d), int(s)) for d, s in inserted.all())
+                    await session.execute(update(Subscriber), advances)
+            except DBAPIError as error:  # e.g. a deadlock with a peer: the next pass retries
+                log.warning("claiming briefs failed, retrying next pass: %s", error.orig)
+                return jobs
+
+    async def _take_over_expired(self) -> list[_Job]:
+        """Claimed rows whose owner did not finish in time (crash, transient failure)."""
+        now = self.now()
+        async with self.db.transaction() as session:
+            query = (
+                select(Delivery.id)
+                .where(Delivery.status == "claimed", Delivery.lease_until < now)
+                .order_by(Delivery.id)
+                .limit(self.batch)
+            )
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list((await session.execute(query)).scalars())
+            if not ids:
+                return []
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(ids), Delivery.status == "claimed", Delivery.lease_until < now
+                )
+                .values(
+                    owner=self.owner,
+                    lease_until=now + timedelta(seconds=self.config.delivery_lease_s),
+                    attempts=Delivery.attempts + 1,
+                )
+                .returning(Delivery.id, Delivery.subscriber_id, Delivery.attempts)
+            )
+            rows = result.all()
+        jobs = []
+        for delivery_id, subscriber_id, attempts in rows:
+            if attempts > self.config.delivery_attempts:
+                await self._finish(delivery_id, "failed", detail="too many attempts")
+            else:
+                jobs.append(_Job(int(delivery_id), int(subscriber_id)))
+        return jobs
+
+    async def _fan_out(self, jobs: Sequence[_Job], report: DeliveryReport) -> None:
+        started = time.perf_counter()
+        now = self.now()
+        async with self.db.sessions() as session:
+            result = await session.execute(
+                select(Subscriber).where(Subscriber.id.in_([job.subscriber_id for job in jobs]))
+            )
+            subscribers = {s.id: s for s in result.scalars()}
+        window = timedelta(hours=self.config.digest_window_h)
+        since = {
+            sid: max(s.last_brief_at, now - 2 * window) if s.last_brief_at else now - window
+            for sid, s in subscribers.items()
+        }
+        pool = await load_pool(self.db, min(since.values(), default=now))
+        profiles = await load_profiles(
+            self.db,
+            [(sid, s.stories, s.topics or [], since[sid]) for sid, s in subscribers.items()],
+        )
+        work: list[tuple[_Job, Subscriber, Reply, list[int]]] = []
+        for job in jobs:
+            subscriber = subscribers.get(job.subscriber_id)
+            if subscriber is None:
+                continue
+            ranked = rank(pool, profiles[subscriber.id], now)
+            day = local_date(subscriber.timezone, now)
+            work.append(
+                (job, subscriber, compose_digest(ranked, day), [r.story.id for r in ranked])
+            )
+        report.compose_s += time.perf_counter() - started
+        semaphore = asyncio.Semaphore(self.config.fanout_concurrency)
+
+        async def one(item: tuple[_Job, Subscriber, Reply, list[int]]) -> None:
+            async with semaphore:
+                if not self._stopping:
+                    await self._deliver(*item, report=report)
+
+        tasks = [asyncio.create_task(one(item)) for item in work]
+        if not tasks:
+            return
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            # Let briefs already being sent finish and be recorded; the rest stay claimed
+            # and are resumed (after their lease) by the next pass or another process.
+            self._stopping = True
+            await asyncio.wait(tasks, timeout=30)
+            raise
+
+    async def _deliver(
+        self,
+        job: _Job,
+        subscriber: Subscriber,
+        reply: Reply,
+        story_ids: list[int],
+        *,
+        report: DeliveryReport,
+    ) -> None:
+        async with self.db.sessions() as session:  # the latest word, right before sending
+            row = (
+                await session.execute(
+                    select(
+                        Delivery.status,
+                        Delivery.owner,
+                        Subscriber.active,
+                        Subscriber.paused,
+                        exists().where(Subscription.subscriber_id == Subscriber.id),
+                    )
+                    .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                    .where(Delivery.id == job.delivery_id)
+                )
+            ).one_or_none()
+        if row is None or row[0] != "claimed" or row[1] != self.owner:
+            return  # taken over by another process, or done
+        if not row[2] or row[3] or not row[4]:
+            report.cancelled += 1
+            await self._finish(job.delivery_id, "cancelled", detail="unsubscribed or paused")
+            return
+        target = Target(subscriber.platform, subscriber.chat_id, subscriber.thread_id)
+        sender = self.senders.get(subscriber.platform)
+        if sender is None:
+            report.failed += 1
+            await self._finish(
+                job.delivery_id, "failed", detail=f"no sender for {subscriber.platform}"
+            )
+            return
+        result = await self._send(sender, target, reply, report)
+        if result.status == "ok":
+            report.sent += 1
+            await self._finish(
+                job.delivery_id, "sent", story_ids=story_ids, subscriber_id=subscriber.id
+            )
+            await self._remember(target, story_ids, result.refs)
+        elif result.status == "blocked":
+            report.blocked += 1
+            await self._finish(job.delivery_id, "blocked", detail=result.detail)
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.id == subscriber.id)
+                    .values(active=False, next_run_at=None)
+                )
+        else:  # failed or still rate limited: retried by a later pass after a short lease
+            report.failed += 1
+            async with self.db.transaction() as session:
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.id == job.delivery_id, Delivery.owner == self.owner)
+                    .values(
+                        lease_until=self.now() + timedelta(seconds=60), detail=result.detail[:500]
+                    )
+                )
+
+    async def _send(
+        self, sender: Sender, target: Target, reply: Reply, report: DeliveryReport | None = None
+    ) -> SendResult:
+        result = SendResult.failed("not sent")
+        for _attempt in range(5):
+            result = await sender.send(target, reply)
+            if result.status != "retry_after":
+                return result
+            if report:
+                report.retried += 1
+            await self.sleep(min(result.retry_after_s, 60.0) + 0.05)
+        return result
+
+    async def _finish(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        detail: str | None = None,
+        story_ids: list[int] | None = None,
+        subscriber_id: int | None = None,
+    ) -> None:
+        now = self.now()
+        async with self.db.transaction() as session:
+            values: dict[str, Any] = {"status": status, "lease_until": None, "detail": detail}
+            if status == "sent":
+                values.update(sent_at=now, story_ids=story_ids or [])
+            await session.execute(
+                update(Delivery)
+                .where(and_(Delivery.id == delivery_id, Delivery.owner == self.owner))
+                .values(**values)
+            )
+            if subscriber_id is not None:
+                await session.execute(
+                    update(Subscriber)
+                    .where(Subscriber.id == subscriber_id)
+                    .values(last_brief_at=now)
+                )
+
+    async def _remember(self, target: Target, story_ids: list[int], refs: Sequence[str]) -> None:
+        """Keep the delivered stories in the chat so follow-up questions work."""
+        if self.remember is None or self.stories is None or not story_ids:
+            return
+        briefs = await self.stories.briefs_for(story_ids)
+        if not briefs:
+            return
+        keys = {(target.platform, target.chat_id, target.thread_id)}
+        if target.platform == "slack":
+            keys.update((target.platform, target.chat_id, ref) for ref in refs[:1] if ref)
+        for key in keys:
+            self.remember(key, briefs)
+
+
+def today_for(subscriber: Subscriber, now: datetime) -> date:
+    return local_date(subscriber.timezone, now)
