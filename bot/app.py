@@ -1,9 +1,10 @@
-"""Building the running bot: one model service, one HTTP client, one chat core."""
+"""Building the running bot: models, HTTP clients, the database, the chat core, the scheduler."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
@@ -13,6 +14,7 @@ from summarizer.models import ModelService
 
 if TYPE_CHECKING:
     from bot.core import ChatCore
+    from bot.delivery import BriefScheduler
 
 
 def http_client(settings: Settings) -> httpx.AsyncClient:
@@ -25,14 +27,63 @@ def http_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-@asynccontextmanager
-async def chat_core(settings: Settings) -> AsyncIterator[ChatCore]:
-    """A ready chat core; models load lazily on first use and are released at exit."""
-    from bot.core import ChatCore
+@dataclass
+class Bot:
+    """What a running NewsBrief process is made of."""
 
+    core: ChatCore
+    scheduler: BriefScheduler
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
+    """A ready chat core with subscriptions, and the daily-brief scheduler.
+
+    The database is migrated first (safe on every start); models load lazily on
+    first use; everything is released at exit.
+    """
+    from bot.core import ChatCore
+    from bot.delivery import BriefScheduler, platform_senders
+    from bot.feeds import FeedPoller, feed_client
+    from bot.storage import Database, migrate
+    from bot.storage.config import delivery_settings, utc_now
+    from bot.stories import StoryService
+    from bot.subscriptions import SubscriptionCommands
+
+    config = delivery_settings(settings)
+    await migrate(config.database_url)
+    db = Database.connect(config.database_url)
     models = ModelService(settings)
     try:
-        async with http_client(settings) as http:
-            yield ChatCore(settings, models, http)
+        async with http_client(settings) as http, feed_client(config, settings.user_agent) as feeds:
+            stories = StoryService(db, models, feeds, settings, config, utc_now)
+            subscriptions = SubscriptionCommands(db, config, utc_now, http=feeds, stories=stories)
+            core = ChatCore(settings, models, http, plugins=[subscriptions])
+            subscriptions.on_briefs = core.remember
+            senders = platform_senders(
+                http,
+                config,
+                telegram=_credentials(settings.telegram_api_url, settings.telegram_bot_token),
+                slack=_credentials(settings.slack_api_url, settings.slack_bot_token),
+            )
+            scheduler = BriefScheduler(
+                db,
+                config,
+                senders,
+                utc_now,
+                stories=stories,
+                poller=FeedPoller(db, feeds, config, utc_now),
+                remember=core.remember,
+            )
+            yield Bot(core, scheduler)
     finally:
         models.close()
+        await db.close()
+
+
+def _credentials(api_url: str, token: object) -> tuple[str, str] | None:
+    from pydantic import SecretStr
+
+    if isinstance(token, SecretStr) and token.get_secret_value():
+        return api_url, token.get_secret_value()
+    return None

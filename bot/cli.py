@@ -355,12 +355,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import chat_core
+    from bot.app import running_bot
     from bot.console import ConsoleChat, stdin_reader
 
     async def chat() -> None:
-        async with chat_core(settings) as core:
-            await ConsoleChat(core, stdin_reader(), sys.stdout).run()
+        async with running_bot(settings) as bot:
+            await ConsoleChat(bot.core, stdin_reader(), sys.stdout).run()
 
     asyncio.run(chat())
     return EXIT_OK

@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from bot.app import chat_core
+from bot.app import running_bot
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,9 @@ async def _run_platforms(
     telegram_port: int,
     slack_port: int,
 ) -> None:
-    async with chat_core(settings) as core:
-        runners = []
+    async with running_bot(settings) as bot:
+        core = bot.core
+        runners = [bot.scheduler.run(stop)]
         if "telegram" in platforms:
             from bot.telegram import run_telegram
 

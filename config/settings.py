@@ -109,6 +109,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "NEWSBRIEF_SLACK_API_URL"),
     )
 
+    # --- subscriptions and daily briefs (see docs/subscriptions.md) -----------
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "NEWSBRIEF_DATABASE_URL"),
+        description="SQLAlchemy URL; PostgreSQL via postgresql://…; default SQLite in data_dir.",
+    )
+    digest_stories: int = Field(default=5, ge=1, le=10, description="Stories in a daily brief.")
+    default_time: str = Field(default="07:30", pattern=r"^\d{2}:\d{2}$")
+    default_timezone: str = "UTC"
+    feed_min_interval_s: float = Field(default=300.0, ge=30, description="Fastest feed polling.")
+    feed_max_bytes: int = Field(default=2_000_000, ge=10_000)
+    dedup_threshold: float = Field(
+        default=0.78, gt=0, le=1, description="Cosine above which two stories are one."
+    )
+
     # --- places -----------------------------------------------------------
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))

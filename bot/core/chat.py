@@ -64,6 +64,8 @@ HELP = (
     "faithful brief. Then ask me who said what, and when.",
     "Commands: /brief <link or text> · /ask <question> · /quotes [speaker] · "
     "/who · /when · /forget · /help",
+    "Daily briefs: /subscribe <feed URL> [keywords] · /subscriptions · /topics <words> · "
+    "/time 07:30 · /timezone Europe/Berlin · /stories 5 · /digest · /pause · /resume",
     "Examples: “what did the mayor say about the bridge?”, “quote Okafor”, "
     "“when did the authority confirm the money?”, “and what else did he say?”",
 )
@@ -291,6 +293,7 @@ class ChatCore:
             ]
         if session.current is None and message.chat_key[:2] in self._latest:
             self._keep(session, self._latest[message.chat_key[:2]].brief)
+        named = _ARTICLE_REFERENCE.search(question) is not None
         entry, question = self._pick_article(question, session)
         if entry is None:
             return [
@@ -301,6 +304,20 @@ class ChatCore:
         if session.conversation.analysis is not entry.brief.analysis:
             session.conversation.new_article(entry.brief.analysis)
         answer = await answer_question(question, session.conversation, self.models)
+        if answer.found or named:
+            return [render_answer(answer)]
+        # Not in this article: the chat may hold others (a daily brief's stories).
+        for other in session.articles:
+            if other is entry:
+                continue
+            state = ConversationState()
+            state.new_article(other.brief.analysis)
+            elsewhere = await answer_question(question, state, self.models)
+            if elsewhere.found:
+                session.conversation = state
+                session.articles.remove(other)
+                session.articles.insert(0, other)
+                return [render_answer(elsewhere, source=other.brief.article.title)]
         return [render_answer(answer)]
 
     def _pick_article(self, question: str, session: Session) -> tuple[ArticleEntry | None, str]:
@@ -447,7 +464,8 @@ def quote_block(record: QuoteRecord) -> Quote:
     )
 
 
-def render_answer(answer: Answer) -> Reply:
+def render_answer(answer: Answer, source: str | None = None) -> Reply:
+    """The answer, its verbatim quote, and which article it came from when not the current one."""
     blocks: list[Block] = [Text(answer.answer)]
     if answer.found and answer.quote and answer.quote not in answer.answer:
         when = None
@@ -456,6 +474,8 @@ def render_answer(answer: Answer) -> Reply:
                 f" ({answer.when.date.isoformat()})" if answer.when.date else ""
             )
         blocks.append(Quote(answer.quote, answer.speaker, when, answer.where))
+    if source:
+        blocks.append(Context(f"From the story “{source}”"))
     return Reply(tuple(blocks))
 
 

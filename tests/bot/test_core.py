@@ -155,3 +155,14 @@ async def test_a_question_outside_the_articles_thread_is_about_the_latest_articl
     await core.handle(Incoming("test", "dm", "u1", text=BRIDGE, thread_id="1700000000.0001"))
     replies = await core.handle(Incoming("test", "dm", "u1", text="Who warned about the cost?"))
     assert "Okafor" in text_of(replies)
+
+
+async def test_a_question_answered_by_another_kept_article_says_which(core: ChatCore) -> None:
+    await core.handle(say(BRIDGE))
+    await core.handle(say(HEATWAVE))
+    replies = await core.handle(say("Who warned that the cost estimate was too optimistic?"))
+    text = text_of(replies)
+    assert "Okafor" in text
+    assert "Riverton council backs new harbour bridge" in text
+    follow = text_of(await core.handle(say("and what else did he say?")))
+    assert "Okafor" in follow
