@@ -50,6 +50,8 @@ MAX_QUESTION_CHARS = 500
 TOPIC_THRESHOLD = 0.25
 #: Below this cosine no statement matches a "who said …" paraphrase.
 WHO_THRESHOLD = 0.32
+#: Above this a "who" match needs no shared content word with the question.
+WHO_CONFIDENT = 0.55
 #: Below this cosine no sentence matches an event or duration question.
 EVENT_THRESHOLD = 0.25
 #: How far below the topic threshold a direct quote may be for "Quote X on Y".
@@ -1026,6 +1028,10 @@ def _answer_who(
         return _not_found(analysis, q)
     index = ranked[0][1]
     record = analysis.quotes[index]
+    if best_quote < WHO_CONFIDENT and not _shares_a_word(q.core, _statement_text(analysis, record)):
+        # A middling match that shares no content word with the question is a different
+        # statement on a related theme: naming its speaker would put words in their mouth.
+        return _not_found(analysis, q)
     _remember(state, [record])
     named = _named_speaker(analysis, index)
     if named is not None and record.speaker is not None and named != record.speaker:
@@ -1033,6 +1039,18 @@ def _answer_who(
         answer = _from_records(analysis, [shown])
         return dataclasses.replace(answer, speaker=named)
     return _from_records(analysis, [record])
+
+
+def _statement_text(analysis: Analysis, record: QuoteRecord) -> str:
+    """The statement with its sentence(s), where the question's words may stand."""
+    sentences = [analysis.article.sentences[i].text for i in record.sentences]
+    return " ".join([record.content, *sentences])
+
+
+def _shares_a_word(question: str, statement: str) -> bool:
+    """Do question and statement share a content word (compared by a 5-letter stem)?"""
+    stems = {w[:5] for w in _content_words(statement)}
+    return any(w[:5] in stems for w in _content_words(question))
 
 
 #: Verbs in SPEECH_VERBS that name an act as often as a statement ("Which guard posted …").
