@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 import httpx
 from sqlalchemy import select, update
 
 from bot.storage.config import Clock, DeliverySettings
 from bot.storage.db import Database
 from bot.storage.models import Feed
+from summarizer.reading import read_capped
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +170,9 @@ async def fetch_feed(
             content_type = response.headers.get("content-type", "").lower()
             if content_type and not any(kind in content_type for kind in _FEED_TYPES):
                 raise FeedError(f"not a feed ({content_type.split(';')[0]})")
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise FeedError(f"larger than {max_bytes:,} bytes")
-                chunks.append(chunk)
+            body = await read_capped(response, max_bytes)
+            if body is None:
+                raise FeedError(f"larger than {max_bytes:,} bytes")
             new_etag = response.headers.get("etag")
             new_modified = response.headers.get("last-modified")
     except TimeoutError:
@@ -186,7 +183,7 @@ async def fetch_feed(
         raise FeedError("timed out") from None
     except httpx.HTTPError as error:
         raise FeedError(f"could not connect ({type(error).__name__})") from None
-    feed = await asyncio.to_thread(parse_feed, b"".join(chunks))
+    feed = await asyncio.to_thread(parse_feed, body)
     return FetchResult("ok", feed, new_etag, new_modified)
 
 

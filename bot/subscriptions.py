@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element
 from zoneinfo import available_timezones
 
-import defusedxml.ElementTree as SafeET  # type: ignore[import-untyped]
+import defusedxml.ElementTree as SafeET
 import httpx
 from defusedxml import DefusedXmlException
 

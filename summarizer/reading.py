@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 import pysbd
@@ -339,8 +339,8 @@ async def read_source(
         )
     if source.strip().lower().startswith(("ftp:", "file:", "javascript:", "data:")):
         raise ReadError("only http and https links are supported")
-    path = Path(source).expanduser()
-    data = await asyncio.to_thread(_read_file, path, source, max_chars * 4)
+    data = await asyncio.to_thread(_read_file, source, max_chars * 4)
+    path = PurePath(source)
     text = decode_text(data, what=f"{path.name}")
     if path.suffix.lower() in (".html", ".htm", ".xhtml") or looks_like_html(text):
         extracted = await asyncio.to_thread(extract_html, text, None)
@@ -358,7 +358,8 @@ async def read_source(
     )
 
 
-def _read_file(path: Path, source: str, max_bytes: int) -> bytes:
+def _read_file(source: str, max_bytes: int) -> bytes:
+    path = Path(source).expanduser()
     if not path.exists():
         raise ReadError(f"no such file: {source}")
     if path.is_dir():
@@ -374,6 +375,21 @@ def looks_like_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html"))
 
 
+async def read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
+    """The decoded body of a streamed response, or None once it passes ``max_bytes``.
+
+    Counting decoded bytes stops gzip bombs as well as plain large pages.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def fetch_article(client: httpx.AsyncClient, url: str, *, max_bytes: int) -> Extracted:
     """Fetch a page with a size cap and extract the article from it."""
     import httpx
@@ -385,14 +401,9 @@ async def fetch_article(client: httpx.AsyncClient, url: str, *, max_bytes: int) 
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type and content_type not in _HTML_TYPES + _TEXT_TYPES:
                 raise ReadError(f"the link is not an article page (it is {content_type})")
-            chunks: list[bytes] = []
-            total = 0
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise ReadError(f"the page is larger than {max_bytes:,} bytes")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            body = await read_capped(response, max_bytes)
+            if body is None:
+                raise ReadError(f"the page is larger than {max_bytes:,} bytes")
             encoding = response.charset_encoding or "utf-8"
     except httpx.TimeoutException:
         raise ReadError("the link did not answer in time") from None
