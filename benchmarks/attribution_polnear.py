@@ -52,7 +52,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# One BLAS thread: on a shared 2-core machine more threads only spin against each other.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from summarizer.attribution_tagger import DEFAULT_HEAD, AttributionTagger  # noqa: E402
 from summarizer.quotes import extract_quotes  # noqa: E402
 from summarizer.reading import Article, build_article  # noqa: E402
 from summarizer.records import QuoteRecord  # noqa: E402
@@ -185,13 +189,23 @@ def group_records(records: Iterable[QuoteRecord]) -> list[Predicted]:
     return list(grouped.values())
 
 
-def predict_rules(article: Article) -> list[Predicted]:
+def predict_rules(article: Article, tagger: AttributionTagger | None = None) -> list[Predicted]:
     index = SpeakerIndex(article)
-    predicted = group_records(extract_quotes(article, index=index))
+    predicted = group_records(extract_quotes(article, index=index, tagger=tagger))
     entities = {e.name: list(e.mentions) for e in index.entities()}
     for p in predicted:
         p.mentions = entities.get(p.speaker or "", [])
     return predicted
+
+
+def load_tagger(path: Path = DEFAULT_HEAD) -> AttributionTagger | None:
+    """The shipped head with the bundled MiniLM as its token-feature source, or None."""
+    if not path.is_file():
+        return None
+    from config.settings import BUNDLED_EMBEDDING_MODEL
+    from summarizer.models import EmbeddingModel, locate_model
+
+    return AttributionTagger.load(path, EmbeddingModel(locate_model(BUNDLED_EMBEDDING_MODEL)))
 
 
 _BASELINE_QUOTE = re.compile(r"[“\"]([^“”\"\n]+)[”\"]")
@@ -473,6 +487,13 @@ NOTES = """
   but two said"), quote runs that PolNeAR splits into separate attributions where we
   inherit one cue, and content boundaries that PolNeAR draws differently (trailing
   adjuncts such as "when …"/"because …", lead-ins before a partial quote).
+- "rules + tagger": :func:`extract_quotes` with the learned
+  :class:`~summarizer.attribution_tagger.AttributionTagger` (``summarizer/data/
+  attribution_head.npz``, trained by ``benchmarks/train_attribution_tagger.py`` on the
+  840 PolNeAR train articles, decoding settings chosen on dev, test run once). It keeps
+  the rule records, drops those the tagger scores below its threshold, and adds tagged
+  content spans no rule touches. Its timings include the MiniLM forward pass (first 3
+  layers, one BLAS/torch thread). Its train rows are in-sample.
 - Error analysis: ``--errors N`` prints misses (tagged ``none``/``boundary``), false
   positives (``partial``/``spurious``) and speaker errors with their sentence; use it on
   train or dev only.
@@ -491,13 +512,47 @@ def main(argv: list[str] | None = None) -> int:
         "for error analysis on train/dev only",
     )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown tables here")
+    parser.add_argument(
+        "--tagger",
+        type=Path,
+        default=DEFAULT_HEAD,
+        help="the learned head (.npz) for the rules+tagger rows; skipped when missing",
+    )
+    parser.add_argument(
+        "--tagger-limit",
+        type=int,
+        default=None,
+        help="run rules+tagger on only the first N articles of train (it embeds each one)",
+    )
     args = parser.parse_args(argv)
+    tagger = load_tagger(args.tagger)
+    if tagger is not None:
+        import torch
+
+        torch.set_num_threads(1)
+    if tagger is None:
+        print(f"no tagger head at {args.tagger}: rules-only rows", file=sys.stderr)
     sections = []
     for split in args.split:
         docs = load_split(split, args.limit)
         rules = evaluate(docs, predict_rules, "NewsBrief rules (quotes.py)", args.errors)
+        results = [rules]
+        if tagger is not None:
+            tagged_docs = docs
+            name = "NewsBrief rules + tagger"
+            if split == "train" and args.tagger_limit:
+                tagged_docs = docs[: args.tagger_limit]
+                name += f" (first {args.tagger_limit} train articles; in-sample)"
+                results.append(
+                    evaluate(tagged_docs, predict_rules, "NewsBrief rules (same articles)")
+                )
+            elif split == "train":
+                name += " (in-sample: trained on train)"
+            results.append(
+                evaluate(tagged_docs, lambda a: predict_rules(a, tagger), name, args.errors)
+            )
         baseline = evaluate(docs, predict_baseline, "baseline: quote marks + nearest said")
-        section = report(split, docs, [rules, baseline])
+        section = report(split, docs, [*results, baseline])
         print(section)
         sections.append(section)
     if args.out:

@@ -39,10 +39,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from summarizer.reading import Article, Sentence
 from summarizer.records import QuoteKind, QuoteRecord, Span
 from summarizer.speakers import Mention, SpeakerIndex
+
+if TYPE_CHECKING:
+    from summarizer.attribution_tagger import AttributionTagger
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -1399,10 +1403,16 @@ class _IndirectPass:
 # --------------------------------------------------------------------------- assembly
 
 
-def extract_quotes(article: Article, index: SpeakerIndex | None = None) -> list[QuoteRecord]:
+def extract_quotes(
+    article: Article,
+    index: SpeakerIndex | None = None,
+    tagger: AttributionTagger | None = None,
+) -> list[QuoteRecord]:
     """Every attributed statement in text order, speakers canonicalised.
 
     ``index`` lets a caller share one :class:`SpeakerIndex` with :func:`find_entities`.
+    ``tagger`` (optional, :mod:`summarizer.attribution_tagger`) adds the statements its
+    learned head finds where no rule record is; without it the rules alone run.
     """
     index = index or SpeakerIndex(article)
     quotes = find_quote_spans(article)
@@ -1417,7 +1427,10 @@ def extract_quotes(article: Article, index: SpeakerIndex | None = None) -> list[
     )
     drafts = _dedupe(direct + indirect + headlines)
     drafts.sort(key=lambda d: d.content_span)
-    return [_record(article, d) for d in drafts]
+    records = [_record(article, d) for d in drafts]
+    if tagger is not None:
+        records = tagger.augment(article, records, index)
+    return records
 
 
 _HEADLINE = re.compile(
