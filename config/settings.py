@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default=None,
         description="GGUF file name inside summarizer_model's folder, for quantised models.",
     )
+    attribution_tagger: bool = Field(
+        default=True,
+        description="Add the learned PolNeAR tagger to the quote rules (+2 F1, ~200 ms).",
+    )
     model_workers: int = Field(default=1, ge=1, le=8, description="Threads running models.")
     torch_threads: int = Field(default=0, ge=0, description="0 = let torch decide.")
     model_timeout_s: float = Field(default=120.0, gt=0, description="Limit per model request.")

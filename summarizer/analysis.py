@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from summarizer import dates, places, quotes, speakers
+from summarizer.attribution_tagger import AttributionTagger
 from summarizer.models import ModelService
 from summarizer.reading import Article
 from summarizer.records import Entity, QuoteRecord, Span, TimeRef
@@ -84,8 +85,9 @@ def same_speaker(a: str, b: str) -> bool:
 
 def analyse_sync(article: Article, models: ModelService) -> Analysis:
     """Extract speakers, quotes (with when/where) and time expressions; embed them."""
-    entities = speakers.find_entities(article)
-    records = quotes.extract_quotes(article)
+    index = speakers.SpeakerIndex(article)
+    records = quotes.extract_quotes(article, index=index, tagger=_tagger(models))
+    entities = index.entities()  # includes the pronouns resolved as speakers
     refs = dates.time_refs(article)
     return assemble(
         article,
@@ -103,6 +105,15 @@ def _statement_time(
 ) -> TimeRef | None:
     return dates.statement_time(
         article, index, cue_span=cue_span, search_paragraph=search_paragraph
+    )
+
+
+def _tagger(models: ModelService) -> AttributionTagger | None:
+    """The learned attribution tagger (trained on PolNeAR train), unless switched off."""
+    if not models.settings.attribution_tagger:
+        return None
+    return models.component(
+        "attribution-tagger", lambda: AttributionTagger.load_optional(source=models)
     )
 
 

@@ -306,7 +306,8 @@ class ModelService:
         self._executor = ThreadPoolExecutor(
             max_workers=settings.model_workers, thread_name_prefix="newsbrief-model"
         )
-        self._load_lock = threading.Lock()
+        self._load_lock = threading.RLock()  # a component may load a model while built
+        self._components: dict[str, object] = {}
         self._embedder: EmbeddingModel | None = None
         self._generator: TextGenerator | None = None
         self._embedding_cache: OrderedDict[str, Vectors] = OrderedDict()
@@ -335,6 +336,13 @@ class ModelService:
                     cache_dir=self.settings.cache_dir,
                 )
             return self._generator
+
+    def component(self, name: str, build: Callable[[], T]) -> T:
+        """A helper built once per service from the models (e.g. a trained tagger head)."""
+        with self._load_lock:
+            if name not in self._components:
+                self._components[name] = build()
+            return self._components[name]  # type: ignore[return-value]
 
     def embed_sync(self, texts: Sequence[str]) -> Vectors:
         """Embeddings for ``texts`` (rows L2-normalised), cached by exact text."""
