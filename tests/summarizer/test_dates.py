@@ -1,7 +1,6 @@
 """Time expressions and their dates: the QA rule, tense, false positives, real articles."""
 
 # News text uses typographic apostrophes and quotes; the tests must too.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

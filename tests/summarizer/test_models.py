@@ -15,10 +15,27 @@ import pytest
 from config import load_settings
 from summarizer.models import ModelError, ModelService, locate_model
 
-WORDS = (
-    "the president said talks on the war would go on . a minister told reporters "
-    "that the plan was good and the deal was near . they will meet on tuesday ."
-).split(" ")
+WORDS = [
+    *["the", "president", "said", "talks", "on", "the", "war", "would", "go", "on", "."],
+    *[
+        "a",
+        "minister",
+        "told",
+        "reporters",
+        "that",
+        "the",
+        "plan",
+        "was",
+        "good",
+        "and",
+        "the",
+        "deal",
+        "was",
+        "near",
+        ".",
+    ],
+    *["they", "will", "meet", "on", "tuesday", "."],
+]
 
 
 def _save_tokenizer(folder: Path, *, chat_template: str | None = None) -> None:

@@ -1,7 +1,6 @@
 """Where a statement was made: speaking settings only, verbatim, never content locatives."""
 
 # News text uses typographic apostrophes and quotes; the tests must too.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 
