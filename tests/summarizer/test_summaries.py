@@ -135,6 +135,20 @@ def test_captions_and_questions_give_way_to_real_sentences(models: ModelService)
     assert not any(t.startswith("Pictured") or t.endswith("?") for t in shown)
 
 
+def test_many_bullets_still_prefer_real_sentences_to_questions(models: ModelService) -> None:
+    towns = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Gorse", "Hazel", "Ivy"]
+    towns += ["Juniper", "Kale", "Larch", "Maple", "Nettle", "Oak"]
+    sentences = [
+        f"The library in {town} will open on Sundays from {i + 1} May."
+        for i, town in enumerate(towns)
+    ]
+    sentences.insert(2, "Will readers come?")
+    article = build_article("\n".join(sentences))
+    summary = extractive(models, article, 15)
+    assert len(summary.bullets) == 15
+    assert "Will readers come?" not in [bullet.text for bullet in summary.bullets]
+
+
 def test_datelines_and_leading_but_are_trimmed_and_spans_follow(models: ModelService) -> None:
     text = (
         "WASHINGTON (CNN) -- The Senate passed a bill on Tuesday to fund rural broadband "
