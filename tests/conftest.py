@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.storage.db import Database
 from config import Settings, load_settings
 from summarizer.models import ModelService
+from tests.storage.databases import fresh_database_url, migrated
 
 # Tests never reach a model hub: every model they load is local.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -56,3 +58,16 @@ def models(settings: Settings) -> Iterator[ModelService]:
 @pytest.fixture(scope="session")
 def seed_article_path(shared_data: Path) -> Path:
     return shared_data / "seed" / "trump-putin-call.txt"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: storage and delivery tests run on both engines."""
+    async for url in fresh_database_url(request.param, tmp_path):
+        yield url
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    async for database in migrated(database_url):
+        yield database
