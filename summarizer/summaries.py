@@ -21,6 +21,7 @@ Entry points: :func:`summarize` (async, models off the event loop) and
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import time
 from collections.abc import Sequence
@@ -31,10 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from config.settings import SummaryMethod
+from summarizer.models import ModelError
 from summarizer.reading import Article
 
 if TYPE_CHECKING:
     from summarizer.models import ModelService
+
+log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
 Vectors = npt.NDArray[np.float32]
@@ -883,7 +887,9 @@ async def summarize(
     """Summarise ``article`` with the models running off the event loop.
 
     ``method`` and ``sentences`` default to the settings' ``summary_method`` and
-    ``summary_sentences``. Model failures raise :class:`summarizer.models.ModelError`.
+    ``summary_sentences``. When the generative model fails or runs out of time, the
+    extractive summary is returned (its ``method`` says so) rather than nothing;
+    embedding failures raise :class:`summarizer.models.ModelError`.
     """
     began = time.perf_counter()
     method, n = _resolve(models, method, sentences)
@@ -894,9 +900,13 @@ async def summarize(
     if method == "extractive":
         return _finish(summarize_extractive(article, vectors, n, units=units), timings, began)
     clock = time.perf_counter()
-    output = await models.generate(
-        INSTRUCTION.format(n=n), prompt_text(units), max_new_tokens(models, n)
-    )
+    try:
+        output = await models.generate(
+            INSTRUCTION.format(n=n), prompt_text(units), max_new_tokens(models, n)
+        )
+    except ModelError as error:
+        log.warning("abstractive summary unavailable, extractive instead: %s", error)
+        return _finish(summarize_extractive(article, vectors, n, units=units), timings, began)
     timings["generate"] = (time.perf_counter() - clock) * 1000
     clock = time.perf_counter()
     generated = split_generated(output)

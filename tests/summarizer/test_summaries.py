@@ -378,3 +378,28 @@ async def test_abstractive_with_the_bundled_model(models: ModelService) -> None:
             assert_spans_show_text(article, bullet)
     accounted = {b.text for b in summary.kept} | {d.text for d in summary.dropped}
     assert accounted == set(summary.generated)
+
+
+async def test_abstractive_falls_back_to_extractive_when_the_model_is_unavailable(
+    tmp_path: Path,
+) -> None:
+    from config import load_settings
+    from summarizer.models import ModelService
+    from summarizer.summaries import summarize
+
+    broken = ModelService(
+        load_settings(cache_dir=tmp_path, summarizer_model=str(tmp_path / "no-model-here"))
+    )
+    try:
+        article = build_article(
+            "The council approved the bridge on Tuesday after a long debate about its cost. "
+            "The mayor said building could start next spring if the money arrives in time. "
+            "Critics warned that steel prices could push the bill far above the estimate. "
+            "A vote on the final design is planned for the autumn, officials said."
+        )
+        summary = await summarize(article, broken, method="abstractive", sentences=2)
+    finally:
+        broken.close()
+    assert summary.method == "extractive"
+    assert len(summary.bullets) == 2
+    assert not any(bullet.generated for bullet in summary.bullets)
