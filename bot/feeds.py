@@ -2,11 +2,12 @@
 
 A feed is fetched with a conditional GET (ETag / Last-Modified), a streamed size
 cap, a total deadline (a server that never stops sending cannot hold a worker)
-and a redirect limit. Its next poll is its TTL or the configured interval, never
-sooner than ``feed_min_interval_s``; failures back off exponentially and, once a
-feed has failed ``feed_failures_before_notice`` times in a row, its subscribers
-are told exactly once (a compare-and-set on ``failure_reported``, so two bot
-processes do not both tell them).
+and a redirect limit, through :mod:`summarizer.fetching`, which refuses private
+addresses (feed links come from strangers). Its next poll is its TTL or the
+configured interval, never sooner than ``feed_min_interval_s``; failures back
+off exponentially and, once a feed has failed ``feed_failures_before_notice``
+times in a row, its subscribers are told exactly once (a compare-and-set on
+``failure_reported``, so two bot processes do not both tell them).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import calendar
 import html
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -27,13 +29,12 @@ from sqlalchemy import select, update
 from bot.storage.config import Clock, DeliverySettings
 from bot.storage.db import Database
 from bot.storage.models import Feed
-from summarizer.reading import read_capped
+from summarizer.fetching import FetchError, FetchPolicy, GuardedClient, Resolver, fetch
 
 log = logging.getLogger(__name__)
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
-_FEED_TYPES = ("xml", "rss", "atom", "rdf", "text/plain", "text/html")
 
 
 class FeedError(Exception):
@@ -75,13 +76,26 @@ class PollReport:
     errors: int = 0
 
 
-def feed_client(config: DeliverySettings, user_agent: str) -> httpx.AsyncClient:
-    """An HTTP client for feeds and article pages: timeouts, redirect limit, our agent."""
-    return httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=config.feed_max_redirects,
-        timeout=httpx.Timeout(config.feed_timeout_s),
-        headers={"User-Agent": user_agent},
+def feed_client(
+    config: DeliverySettings,
+    user_agent: str,
+    *,
+    allow_hosts: Iterable[str] = (),
+    resolver: Resolver | None = None,
+) -> httpx.AsyncClient:
+    """An HTTP client for feeds and article pages, safe for links strangers subscribe to.
+
+    Private addresses are refused (``allow_hosts`` lets an operator's internal hosts
+    through); timeouts, the redirect limit and our agent come from the config.
+    """
+    policy = FetchPolicy.build(
+        allow_hosts, max_redirects=config.feed_max_redirects, resolver=resolver
+    )
+    return GuardedClient(
+        policy,
+        timeout_s=config.feed_timeout_s,
+        connect_timeout_s=min(config.feed_timeout_s, 10.0),
+        user_agent=user_agent,
     )
 
 
@@ -103,9 +117,13 @@ def _entry_time(entry: Any) -> datetime | None:
         return None
 
 
-def parse_feed(body: bytes) -> ParsedFeed:
-    """Parse RSS or Atom bytes (never the network: feedparser gets bytes, not a URL)."""
-    parsed = feedparser.parse(body)
+def parse_feed(body: bytes, content_type: str | None = None) -> ParsedFeed:
+    """Parse RSS or Atom bytes (never the network: feedparser gets bytes, not a URL).
+
+    The response's Content-Type lets feedparser honour its charset.
+    """
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(body, response_headers=headers)
     if parsed.get("bozo") and not parsed.get("entries"):
         problem = parsed.get("bozo_exception")
         raise FeedError(f"not a readable RSS/Atom feed ({type(problem).__name__})")
@@ -151,40 +169,24 @@ async def fetch_feed(
     last_modified: str | None = None,
 ) -> FetchResult:
     """GET a feed conditionally; raise :class:`FeedError` on anything unusable."""
-    headers = {
-        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
-    }
+    headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        async with (
-            asyncio.timeout(deadline_s),
-            client.stream("GET", url, headers=headers) as response,
-        ):
-            if response.status_code == 304:
-                return FetchResult("not_modified", etag=etag, last_modified=last_modified)
-            if response.status_code >= 400:
-                raise FeedError(f"HTTP {response.status_code}")
-            content_type = response.headers.get("content-type", "").lower()
-            if content_type and not any(kind in content_type for kind in _FEED_TYPES):
-                raise FeedError(f"not a feed ({content_type.split(';')[0]})")
-            body = await read_capped(response, max_bytes)
-            if body is None:
-                raise FeedError(f"larger than {max_bytes:,} bytes")
-            new_etag = response.headers.get("etag")
-            new_modified = response.headers.get("last-modified")
-    except TimeoutError:
-        raise FeedError("no complete answer in time") from None
-    except httpx.TooManyRedirects:
-        raise FeedError("too many redirects") from None
-    except httpx.TimeoutException:
-        raise FeedError("timed out") from None
-    except httpx.HTTPError as error:
-        raise FeedError(f"could not connect ({type(error).__name__})") from None
-    feed = await asyncio.to_thread(parse_feed, body)
-    return FetchResult("ok", feed, new_etag, new_modified)
+        response = await fetch(
+            client, url, kind="feed", max_bytes=max_bytes, deadline_s=deadline_s, headers=headers
+        )
+    except FetchError as error:
+        raise FeedError(str(error)) from None
+    if response.status == 304:
+        return FetchResult("not_modified", etag=etag, last_modified=last_modified)
+    content_type = response.headers.get("content-type")
+    feed = await asyncio.to_thread(parse_feed, response.body, content_type)
+    return FetchResult(
+        "ok", feed, response.headers.get("etag"), response.headers.get("last-modified")
+    )
 
 
 class FeedPoller:

@@ -22,10 +22,6 @@ import pysbd
 if TYPE_CHECKING:
     import httpx
 
-#: Content types we accept from the web: pages and plain text.
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
-_TEXT_TYPES = ("text/plain",)
-
 
 class ReadError(ValueError):
     """An article that cannot be read; the message is one line a user can act on."""
@@ -375,46 +371,17 @@ def looks_like_html(text: str) -> bool:
     return head.startswith(("<!doctype html", "<html"))
 
 
-async def read_capped(response: httpx.Response, max_bytes: int) -> bytes | None:
-    """The decoded body of a streamed response, or None once it passes ``max_bytes``.
-
-    Counting decoded bytes stops gzip bombs as well as plain large pages.
-    """
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def fetch_article(client: httpx.AsyncClient, url: str, *, max_bytes: int) -> Extracted:
-    """Fetch a page with a size cap and extract the article from it."""
-    import httpx
+    """Fetch a page safely (see :mod:`summarizer.fetching`) and extract the article from it."""
+    from summarizer.fetching import FetchError, decode_body, fetch
 
     try:
-        async with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise ReadError(f"the link answered with HTTP {response.status_code}")
-            content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type and content_type not in _HTML_TYPES + _TEXT_TYPES:
-                raise ReadError(f"the link is not an article page (it is {content_type})")
-            body = await read_capped(response, max_bytes)
-            if body is None:
-                raise ReadError(f"the page is larger than {max_bytes:,} bytes")
-            encoding = response.charset_encoding or "utf-8"
-    except httpx.TimeoutException:
-        raise ReadError("the link did not answer in time") from None
-    except httpx.TooManyRedirects:
-        raise ReadError("the link redirects too many times") from None
-    except httpx.HTTPError as error:
-        raise ReadError(f"could not open the link ({type(error).__name__})") from None
-    if content_type in _TEXT_TYPES:
-        try:
-            text = body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            raise ReadError("the page is not readable text") from None
+        page = await fetch(client, url, kind="article", max_bytes=max_bytes)
+        text = decode_body(
+            page.body, charset=page.charset, sniff_meta=page.media_type != "text/plain"
+        )
+    except FetchError as error:
+        raise ReadError(str(error)) from None
+    if page.media_type == "text/plain" or (not page.media_type and not looks_like_html(text)):
         return Extracted(text=text, title=None, author=None, published=find_date_line(text))
-    return await asyncio.to_thread(extract_html, body, url)
+    return await asyncio.to_thread(extract_html, text, page.url)

@@ -20,6 +20,9 @@ class Page:
     status: int = 200
     delay_s: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    #: Send ``body`` again and again, never finishing, ``chunk_delay_s`` apart.
+    endless: bool = False
+    chunk_delay_s: float = 0.0
 
 
 @dataclass
@@ -40,11 +43,25 @@ class FakeWeb:
             return web.Response(status=404, text="not found")
         if page.delay_s:
             await asyncio.sleep(page.delay_s)
+        if page.endless:
+            return await self._endless(request, page)
         return web.Response(
             body=page.body,
             status=page.status,
             headers={"Content-Type": page.content_type, **page.headers},
         )
+
+    async def _endless(self, request: web.Request, page: Page) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=page.status, headers={"Content-Type": page.content_type, **page.headers}
+        )
+        await response.prepare(request)
+        try:
+            while True:
+                await response.write(page.body)
+                await asyncio.sleep(page.chunk_delay_s)
+        except (ConnectionResetError, asyncio.CancelledError):
+            return response
 
 
 @asynccontextmanager
@@ -52,7 +69,7 @@ async def serve_fake_web() -> AsyncIterator[FakeWeb]:
     fake = FakeWeb()
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", fake._handle)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

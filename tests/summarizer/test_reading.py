@@ -6,11 +6,11 @@ import gzip
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from summarizer.fetching import FetchPolicy, GuardedClient
 from summarizer.reading import ReadError, build_article, read_source
 from tests.fakes.web import Page, serve_fake_web
 
@@ -128,8 +128,13 @@ async def test_bad_files_are_one_clear_error(tmp_path: Path) -> None:
 ARTICLE_HTML = (EXAMPLES / "stadium-deal.html").read_bytes()
 
 
+def local_client(timeout_s: float = 5.0) -> GuardedClient:
+    """A link client that may reach the fake servers on 127.0.0.1 (and nothing else private)."""
+    return GuardedClient(FetchPolicy.build(["127.0.0.1"]), timeout_s=timeout_s, user_agent="test")
+
+
 async def test_a_link_is_fetched_and_read() -> None:
-    async with serve_fake_web() as web, httpx.AsyncClient() as client:
+    async with serve_fake_web() as web, local_client() as client:
         web.pages["/news/stadium"] = Page(ARTICLE_HTML)
         article = await read_source(web.url("/news/stadium"), http_client=client)
     assert article.url is not None and article.url.endswith("/news/stadium")
@@ -138,7 +143,7 @@ async def test_a_link_is_fetched_and_read() -> None:
 
 
 async def test_links_that_are_not_articles_are_one_clear_error() -> None:
-    async with serve_fake_web() as web, httpx.AsyncClient(timeout=0.5) as client:
+    async with serve_fake_web() as web, local_client(timeout_s=0.5) as client:
         web.pages["/image"] = Page(b"\x89PNG....", content_type="image/png")
         web.pages["/slow"] = Page(ARTICLE_HTML, delay_s=2.0)
         web.pages["/empty"] = Page(b"<html><body><nav>Home</nav></body></html>")
@@ -158,7 +163,7 @@ async def test_links_that_are_not_articles_are_one_clear_error() -> None:
         for path, message in cases.items():
             with pytest.raises(ReadError, match=message):
                 await read_source(web.url(path), http_client=client, max_fetch_bytes=100_000)
-    async with httpx.AsyncClient(timeout=0.5) as client:
+    async with local_client(timeout_s=0.5) as client:
         with pytest.raises(ReadError, match="could not open the link"):
             await read_source("http://127.0.0.1:9/nothing-listens-here", http_client=client)
 
