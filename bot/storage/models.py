@@ -132,7 +132,12 @@ class Story(Base):
 
 
 class StorySource(Base):
-    """A feed item that carried a story: how "also reported by" is known."""
+    """A feed item that carried a story: how "also reported by" is known.
+
+    When the retention purge deletes an old story its items stay behind with
+    ``story_id`` NULL for a while, so a feed that still lists the item does not
+    bring the story back as new.
+    """
 
     __tablename__ = "story_sources"
     __table_args__ = (
@@ -141,7 +146,11 @@ class StorySource(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    # NULL only on the leftovers of purged stories, which no story query selects
+    # (they are older than any ranking window), hence ``int`` for the readers.
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True, nullable=True
+    )
     feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
     guid: Mapped[str] = mapped_column(String(2048))
     url: Mapped[str | None] = mapped_column(String(2048))

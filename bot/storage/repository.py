@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Feed, Subscriber, Subscription
+from bot.storage.models import Delivery, Feed, Story, StorySource, Subscriber, Subscription
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
 # --------------------------------------------------------------------------- schedule
+
+
+def valid_feed_url(value: str) -> bool:
+    return re.match(r"(?i)^https?://[^\s/$.?#][^\s]*$", value) is not None
 
 
 def parse_local_time(value: str) -> time:
@@ -196,3 +201,125 @@ async def unsubscribe(
         statement = statement.where(Subscription.id == subscription_id)
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What deleting a chat's stored data removed (the reply tells the user)."""
+
+    subscriber: bool = False
+    subscriptions: int = 0
+    deliveries: int = 0
+    feeds: int = 0  # feeds nobody else subscribes to (their URLs may be private)
+
+
+async def delete_subscriber(session: AsyncSession, platform: str, chat_id: str) -> Forgotten:
+    """Delete everything stored for a chat: its settings, feeds, topics and delivery records.
+
+    Children are deleted explicitly rather than through ON DELETE CASCADE so the
+    counts are exact and nothing depends on SQLite's foreign-key pragma. Its
+    feeds that no other chat subscribes to go too: a feed URL can carry a
+    private token.
+    """
+    subscriber = await find_subscriber(session, platform, chat_id)
+    if subscriber is None:
+        return Forgotten()
+    feed_ids = list(
+        (
+            await session.execute(
+                select(Subscription.feed_id).where(Subscription.subscriber_id == subscriber.id)
+            )
+        ).scalars()
+    )
+    deliveries = await session.execute(
+        delete(Delivery).where(Delivery.subscriber_id == subscriber.id)
+    )
+    subscriptions = await session.execute(
+        delete(Subscription).where(Subscription.subscriber_id == subscriber.id)
+    )
+    await session.execute(delete(Subscriber).where(Subscriber.id == subscriber.id))
+    feeds = 0
+    if feed_ids:
+        feeds = _count(
+            await session.execute(
+                delete(Feed).where(
+                    Feed.id.in_(feed_ids),
+                    ~exists().where(Subscription.feed_id == Feed.id),
+                )
+            )
+        )
+    session.expunge(subscriber)
+    return Forgotten(True, _count(subscriptions), _count(deliveries), feeds)
+
+
+# --------------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long stored news and delivery records are kept (``config.settings``)."""
+
+    story_days: int = 30
+    delivery_days: int = 14
+    seen_item_days: int = 180
+
+    def __post_init__(self) -> None:
+        # Today's delivery row (a local date at most one day behind UTC) is what
+        # makes a brief exactly-once, and ranking looks back up to 48 hours.
+        if self.delivery_days < 2 or self.story_days < 3 or self.seen_item_days < 1:
+            raise ValueError("retention too short: deliveries >= 2 days, stories >= 3 days")
+
+
+@dataclass(frozen=True)
+class Purged:
+    stories: int = 0
+    deliveries: int = 0
+    seen_items: int = 0
+
+
+async def purge_expired(session: AsyncSession, now: datetime, retention: Retention) -> Purged:
+    """Delete stories, delivery records and seen feed items older than ``retention``.
+
+    A story goes once it is ``story_days`` old *and* no feed has carried it for
+    that long; its feed items stay (``story_id`` NULL) for ``seen_item_days`` so
+    a feed that still lists it does not make it news again. Delivery records go
+    by local date, ``delivery_days`` behind today's UTC date, so the row that
+    stops a second brief today is never touched.
+    """
+    story_cutoff = now - timedelta(days=retention.story_days)
+    carried = (
+        select(StorySource.id)
+        .where(StorySource.story_id == Story.id, StorySource.seen_at >= story_cutoff)
+        .exists()
+    )
+    old = list(
+        (
+            await session.execute(
+                select(Story.id).where(Story.first_seen_at < story_cutoff, ~carried)
+            )
+        ).scalars()
+    )
+    stories = 0
+    for start in range(0, len(old), 500):
+        chunk = old[start : start + 500]
+        # What ON DELETE SET NULL does, spelled out so it holds without SQLite's pragma.
+        await session.execute(
+            update(StorySource).where(StorySource.story_id.in_(chunk)).values(story_id=None)
+        )
+        stories += _count(await session.execute(delete(Story).where(Story.id.in_(chunk))))
+    day = now.astimezone(UTC).date() - timedelta(days=retention.delivery_days)
+    deliveries = await session.execute(delete(Delivery).where(Delivery.local_date < day))
+    seen = await session.execute(
+        delete(StorySource).where(
+            StorySource.story_id.is_(None),
+            StorySource.seen_at < now - timedelta(days=retention.seen_item_days),
+        )
+    )
+    return Purged(stories, _count(deliveries), _count(seen))

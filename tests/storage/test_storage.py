@@ -26,7 +26,7 @@ async def test_migrations_match_models_and_rerun(db: Database, database_url: str
     async with db.engine.connect() as connection:
         assert await connection.run_sync(_diff) == []
         version = await connection.scalar(text("select version_num from alembic_version"))
-    assert version == "0001"
+    assert version == "0002"
 
 
 def test_normalise_url() -> None:
