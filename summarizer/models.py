@@ -387,5 +387,12 @@ class ModelService:
     async def generate(self, instruction: str, text: str, max_new_tokens: int | None = None) -> str:
         return await self.run(self.generate_sync, instruction, text, max_new_tokens)
 
+    def loaded(self) -> dict[str, bool]:
+        """Which models are in memory now (they load on first use); for operators' /stats."""
+        return {
+            "embedding model": self._embedder is not None,
+            "summary model": self._generator is not None,
+        }
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,7 @@ translate to and from it, so every product behaviour is tested here once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -16,6 +17,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.limits import (
+    Kind,
+    Monotonic,
+    QueueFullError,
+    RateLimits,
+    Refusal,
+    WorkQueue,
+    is_admin,
+    ordinal,
+)
 from bot.core.messages import (
     Block,
     Bullets,
@@ -45,9 +56,13 @@ from summarizer.records import QuoteRecord
 if TYPE_CHECKING:
     import httpx
 
+    from bot.observability import Metrics
+
 log = logging.getLogger(__name__)
 
 OnWork = Callable[[], Awaitable[None]]
+#: Sends a reply to the message's chat right away, before the answer (e.g. "you're 3rd in line").
+Notify = Callable[[Incoming, Reply], Awaitable[None]]
 
 
 class CommandPlugin(Protocol):
@@ -69,6 +84,11 @@ HELP = (
     "Examples: “what did the mayor say about the bridge?”, “quote Okafor”, "
     "“when did the authority confirm the money?”, “and what else did he say?”",
 )
+ADMIN_HELP = (
+    "Operators: /stats · /broadcast <text> · /feeds · /feed_remove <url> · /feed_retry <url>"
+)
+#: Plugin commands that cost model work: rate-limited and queued like a new article.
+EXPENSIVE_COMMANDS = frozenset({"digest"})
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+", re.IGNORECASE)
 _ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4}
@@ -140,12 +160,21 @@ class ChatCore:
         models: ModelService,
         http: httpx.AsyncClient,
         plugins: Sequence[CommandPlugin] = (),
+        *,
+        notify: Notify | None = None,
+        clock: Monotonic = time.monotonic,
+        metrics: Metrics | None = None,
     ):
         self.settings = settings
+        self.metrics = metrics  # request counts and latencies by kind (serve mode)
         self.models = models
         self.http = http
         self.sessions = SessionStore(settings.chat_sessions_max)
         self.plugins = list(plugins)
+        #: How a waiting user is told their place in line (the app wires platform senders).
+        self.notify = notify
+        self.limits = RateLimits(settings, clock)
+        self.work = WorkQueue(settings.work_max_active, settings.work_max_waiting)
         # The latest article per chat, so a question outside the article's thread
         # (a Slack DM, say) is about the article the user just sent.
         self._latest: OrderedDict[tuple[str, str], ArticleEntry] = OrderedDict()
@@ -175,10 +204,23 @@ class ChatCore:
 
     async def handle(self, message: Incoming, on_work: OnWork | None = None) -> list[Reply]:
         """Answer one user action. Never raises for anything a user can send."""
+        if self.metrics is None:
+            return await self._handle(message, on_work)
+        with self.metrics.request(message):
+            return await self._handle(message, on_work)
+
+    async def _handle(self, message: Incoming, on_work: OnWork | None) -> list[Reply]:
         session = self.sessions.get(message.chat_key)
+        on_work = _once(on_work)
         async with session.lock:  # one chat's messages in order; other chats run on
             try:
                 return await self._route(message, session, on_work)
+            except QueueFullError:
+                return [
+                    text_reply(
+                        "I'm too busy to take on more right now — please try again in a minute."
+                    )
+                ]
             except ReadError as error:
                 return [text_reply(f"I couldn't read that article: {error}.")]
             except ModelBusyError:
@@ -206,21 +248,41 @@ class ChatCore:
             if command in plugin.commands or (
                 message.button and message.button.startswith(plugin.button_prefix + ":")
             ):
+                if command in EXPENSIVE_COMMANDS:
+                    return await self._limited(
+                        message, "work", on_work, functools.partial(plugin.handle, message, session)
+                    )
                 return await plugin.handle(message, session)
         if message.button:
             return await self._button(message.button, session, on_work)
         if command in ("start", "help"):
+            if self.is_admin(message):
+                return [text_reply(*HELP, ADMIN_HELP)]
             return [text_reply(*HELP)]
         if command == "forget":
-            self.sessions.forget(message.chat_key)
-            self._latest.pop(message.chat_key[:2], None)
+
+            def forget_memory(key: tuple[str, str, str]) -> None:
+                self.sessions.forget(key)
+                self._latest.pop(key[:2], None)
+
+            for plugin in self.plugins:  # one that stores data asks first, then deletes it all
+                confirm_forget = getattr(plugin, "confirm_forget", None)
+                if confirm_forget is not None:
+                    replies: list[Reply] = await confirm_forget(message, forget_memory)
+                    return replies
+            forget_memory(message.chat_key)
             return [text_reply("Done — I've forgotten the articles and questions in this chat.")]
         if command == "brief":
             if not message.args.strip():
                 return [text_reply("Send /brief with a link or the article's text.")]
-            return await self._brief(message.args, message, session, on_work)
+            return await self._limited(
+                message,
+                "work",
+                on_work,
+                lambda: self._brief(message.args, message, session, on_work),
+            )
         if command == "ask":
-            return await self._ask(message.args, message, session, on_work)
+            return await self._question(message.args, message, session, on_work)
         if command == "quotes":
             return self._quotes(session, speaker=message.args.strip() or None)
         if command == "who":
@@ -228,13 +290,85 @@ class ChatCore:
         if command in ("when", "timeline"):
             return self._timeline(session)
         if command:
-            return [text_reply(f"I don't know the command /{command}.", HELP[1])]
+            return unknown_command(command)
         text = message.text.strip()
         if not text:
             return [text_reply(HELP[0])]
         if self._is_article(text):
-            return await self._brief(text, message, session, on_work)
-        return await self._ask(text, message, session, on_work)
+            return await self._limited(
+                message, "work", on_work, lambda: self._brief(text, message, session, on_work)
+            )
+        return await self._question(text, message, session, on_work)
+
+    def is_admin(self, message: Incoming) -> bool:
+        """An operator listed in NEWSBRIEF_ADMINS (``telegram:123456``, ``slack:U012ABC``)."""
+        return is_admin(self.settings.admins, message)
+
+    # --- limits ----------------------------------------------------------------------------
+
+    async def _limited(
+        self,
+        message: Incoming,
+        kind: Kind,
+        on_work: OnWork | None,
+        work: Callable[[], Awaitable[list[Reply]]],
+    ) -> list[Reply]:
+        """Expensive work: the user's and the chat's buckets, a place in the queue, a time limit.
+
+        The local console is never rate-limited (its one user is the operator), admins
+        neither; both still queue, since the queue protects the machine.
+        """
+        limited = message.platform != "console" and not self.is_admin(message)
+        if limited:
+            refusal = self.limits.acquire(message, kind)
+            if refusal is not None:
+                return [rate_limited(refusal, kind, message.command)]
+        if on_work:
+            await on_work()
+
+        async def tell_place(place: int) -> None:
+            await self._notify(message, waiting_notice(place))
+
+        try:
+            async with self.work.slot(tell_place):
+                async with asyncio.timeout(self.settings.request_timeout_s):
+                    return await work()
+        except QueueFullError:
+            if limited:
+                self.limits.refund(message, kind)  # nothing was done: the try is not counted
+            raise
+        except TimeoutError:
+            log.warning(
+                "request in %s:%s stopped after %g s",
+                message.platform,
+                message.chat_id,
+                self.settings.request_timeout_s,
+            )
+            return [
+                text_reply(
+                    f"That took me too long (over {self.settings.request_timeout_s:g} s), "
+                    "so I stopped. Please try again later — a shorter article or a "
+                    "different link may work better."
+                )
+            ]
+
+    async def _question(
+        self, question: str, message: Incoming, session: Session, on_work: OnWork | None
+    ) -> list[Reply]:
+        """Questions are cheap (one embedding call), so a generous bucket and no queue."""
+        if message.platform != "console" and not self.is_admin(message):
+            refusal = self.limits.acquire(message, "question")
+            if refusal is not None:
+                return [rate_limited(refusal, "question")]
+        return await self._ask(question, message, session, on_work)
+
+    async def _notify(self, message: Incoming, reply: Reply) -> None:
+        if self.notify is None:
+            return
+        try:
+            await self.notify(message, reply)
+        except Exception as error:  # a notice is best effort; the answer still comes
+            log.info("could not send a notice to %s: %s", message.chat_id, error)
 
     def _is_article(self, text: str) -> bool:
         urls = _URL.findall(text)
@@ -424,6 +558,44 @@ class ChatCore:
 
 
 # --- rendering to neutral replies ------------------------------------------------------------
+
+
+def unknown_command(command: str) -> list[Reply]:
+    """The reply to a command the bot does not have (or will not admit to having)."""
+    return [text_reply(f"I don't know the command /{command}.", HELP[1])]
+
+
+def rate_limited(refusal: Refusal, kind: Kind, command: str | None = None) -> Reply:
+    """A friendly refusal that says when trying again will work."""
+    wait = refusal.wait_text()
+    if kind == "question":
+        return text_reply(f"You're asking faster than I can answer — try again in {wait}.")
+    who = "You're" if refusal.scope == "user" else "This chat is"
+    if command == "digest":
+        return text_reply(
+            f"{who} asking for briefs faster than I can put them together — try again in {wait}."
+        )
+    return text_reply(f"{who} sending articles faster than I can read them — try again in {wait}.")
+
+
+def waiting_notice(place: int) -> Reply:
+    where = "next in line" if place == 1 else f"{ordinal(place)} in line"
+    return text_reply(f"I'm busy — you're {where}. I'll answer as soon as I can.")
+
+
+def _once(on_work: OnWork | None) -> OnWork | None:
+    """The adapter's "working…" signal, sent at most once per message."""
+    if on_work is None:
+        return None
+    called = False
+
+    async def once() -> None:
+        nonlocal called
+        if not called:
+            called = True
+            await on_work()
+
+    return once
 
 
 def render_brief(entry: ArticleEntry) -> Reply:
