@@ -164,9 +164,25 @@ def _section(mrkdwn: str) -> Block:
 _URL_IN_ESCAPED = re.compile(r"https?://[^\s<>|*_~`]+")
 
 
-def _linkify(escaped: str) -> str:
-    """Make http(s) URLs in already-escaped text clickable; no label, so nothing is disguised."""
-    return _URL_IN_ESCAPED.sub(lambda m: f"<{m.group(0)}>", escaped)
+def _linkify(escaped: str, limit: int = MAX_SECTION_CHARS) -> str:
+    """Make http(s) URLs in already-escaped text clickable; no label, so nothing is disguised.
+
+    Each link adds two characters, so a line dense with URLs stays plain when the links
+    would push it over ``limit`` (Slack refuses the whole message otherwise).
+    """
+    linked = _URL_IN_ESCAPED.sub(lambda m: f"<{m.group(0)}>", escaped)
+    return linked if len(linked) <= limit else escaped
+
+
+def _cut_escaped(escaped: str, limit: int) -> str:
+    """``escaped`` shortened to ``limit`` with an ellipsis, never inside an ``&amp;``."""
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp >= 0 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def _quote_lines(block: Quote) -> list[str]:
@@ -177,10 +193,7 @@ def _quote_lines(block: Quote) -> list[str]:
         speaker = block.speaker.replace("_", " ").strip()
         details.insert(0, f"_{escape(speaker)}_")
     if details:
-        attribution = "> — " + ", ".join(details)
-        if len(attribution) > MAX_SECTION_CHARS:
-            attribution = attribution[: MAX_SECTION_CHARS - 1] + "…"
-        lines.append(attribution)
+        lines.append(_cut_escaped("> — " + ", ".join(details), MAX_SECTION_CHARS))
     return lines
 
 
@@ -238,7 +251,8 @@ def render_blocks(reply: Reply) -> list[Block]:
         elif isinstance(block, Quote):
             blocks.extend(_section(t) for t in _pack(_quote_lines(block)))
         elif isinstance(block, Context):
-            texts = [_linkify(t) for t in _pack(_lines(block.text, MAX_SECTION_CHARS - 200))]
+            lines = [_linkify(t) for t in _lines(block.text, MAX_SECTION_CHARS)]
+            texts = _pack(lines)
             for start in range(0, len(texts), MAX_CONTEXT_ELEMENTS):
                 elements = [
                     {"type": "mrkdwn", "text": t, "verbatim": True}
