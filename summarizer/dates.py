@@ -538,7 +538,9 @@ def _dateparser_fallback(expression: str, published: date | None, future: bool) 
     """Ask dateparser about phrasings the patterns do not cover ("8 Sept. 2016" variants).
 
     Only for short expressions with a digit or a month name: dateparser reads "now" or a
-    bare "6" as today, which is not a statement date.
+    bare "6" as today, which is not a statement date. Month- and year-level phrases ("in 3
+    months") get no made-up day, and a date over a year from publication needs its year
+    written ("in 500 years" is not 2525-03-12).
     """
     text = expression.strip()
     if published is None or not text or len(text) > 60:
@@ -552,11 +554,22 @@ def _dateparser_fallback(expression: str, published: date | None, future: bool) 
         "PREFER_DATES_FROM": "future" if future else "past",
         "REQUIRE_PARTS": ["day", "month"],
     }
+    if _VAGUE_UNITS.search(text):
+        return None  # "in 3 months", "in 500 years": a made-up day would be worse than none
     try:
         parsed = dateparser.parse(text, languages=["en"], settings=settings)
     except Exception:  # a third-party parser on arbitrary text: any failure means "no date"
         return None
-    return parsed.date() if parsed is not None else None
+    if parsed is None:
+        return None
+    found: date = parsed.date()
+    # More than a year from publication only when that year is written in the phrase.
+    if abs((found - published).days) > 366 and str(found.year) not in re.findall(r"\d+", text):
+        return None
+    return found
+
+
+_VAGUE_UNITS = re.compile(r"(?i)\b(?:months?|years?|decades?|centur(?:y|ies)|millenni(?:um|a))\b")
 
 
 # --------------------------------------------------------------------------- tense

@@ -127,6 +127,12 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 spans.append(rest)
             cursor = len(chunk)
             break
+        gap = _strip_span(chunk, cursor, found)
+        if gap[1] > gap[0]:  # pysbd dropped text ("?!" after "A."): keep it, never lose words
+            if spans:
+                spans[-1] = (spans[-1][0], gap[1])
+            else:
+                spans.append(gap)
         spans.append((found, found + len(stripped)))
         cursor = found + len(stripped)
     tail = _strip_span(chunk, cursor, len(chunk))
@@ -329,6 +335,10 @@ async def read_source(
         )
     if source == "-":
         data = sys.stdin.buffer.read(max_chars * 4 + 1)
+        # Over 4 bytes a character allowed is too long in any script; checked before
+        # decoding, since the cut may fall inside a character.
+        if len(data) > max_chars * 4:
+            raise ReadError(f"the article is too long (the limit is {max_chars:,} characters)")
         text = decode_text(data, what="the input")
         return build_article(
             text, published=published, source=source, article_id=article_id, max_chars=max_chars
