@@ -1,7 +1,8 @@
 """A news site on 127.0.0.1 (port 0): RSS/Atom feeds and article pages that change between polls.
 
 Feeds answer conditional GETs (ETag → 304). Special paths: a failing feed (500),
-a feed that never ends (streams forever), malformed XML, and a redirect loop.
+a feed that never ends (streams forever, fast or in a slow trickle), malformed XML, a
+redirect loop, and ``raw`` bodies served as given.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class FakeFeeds:
     hits: dict[str, int] = field(default_factory=dict)
     not_modified: int = 0
     failing: set[str] = field(default_factory=set)
+    #: Bodies served as they are (path -> (bytes, content type)): hostile feeds, for one.
+    raw: dict[str, tuple[bytes, str]] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -130,6 +133,19 @@ class FakeFeeds:
             )
         if path == "/loop":
             raise web.HTTPFound("/loop")
+        if path in self.raw:
+            body, content_type = self.raw[path]
+            return web.Response(body=body, headers={"Content-Type": content_type})
+        if path == "/trickle.xml":  # never ends, but too slowly to reach any size cap
+            response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
+            await response.prepare(request)
+            try:
+                await response.write(b'<?xml version="1.0"?><rss version="2.0"><channel>')
+                while True:
+                    await response.write(b"<item><title>drip</title></item>")
+                    await asyncio.sleep(0.05)
+            except (ConnectionResetError, asyncio.CancelledError):
+                return response
         if path == "/endless.xml":
             response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})
             await response.prepare(request)
