@@ -15,13 +15,30 @@ from summarizer.models import ModelService
 if TYPE_CHECKING:
     from bot.core import ChatCore
     from bot.delivery import BriefScheduler
+    from bot.observability import Metrics
 
 
 def http_client(settings: Settings) -> httpx.AsyncClient:
-    """The client used to fetch article links: timeouts, redirect limit, our user agent."""
+    """The client for article links strangers send: private addresses refused, time-limited.
+
+    See :mod:`summarizer.fetching`; ``fetch_allow_hosts`` lets internal hosts through.
+    """
+    from summarizer.fetching import FetchPolicy, GuardedClient
+
+    policy = FetchPolicy.build(
+        settings.fetch_allow_hosts, max_redirects=5, deadline_s=settings.fetch_timeout_s * 2
+    )
+    return GuardedClient(
+        policy,
+        timeout_s=settings.fetch_timeout_s,
+        connect_timeout_s=settings.fetch_connect_timeout_s,
+        user_agent=settings.user_agent,
+    )
+
+
+def api_client(settings: Settings) -> httpx.AsyncClient:
+    """The client for the platform APIs the operator configured (may be a local Bot API)."""
     return httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=5,
         timeout=httpx.Timeout(settings.fetch_timeout_s),
         headers={"User-Agent": settings.user_agent},
     )
@@ -36,12 +53,14 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
+async def running_bot(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Bot]:
     """A ready chat core with subscriptions, and the daily-brief scheduler.
 
     The database is migrated first (safe on every start); models load lazily on
     first use; everything is released at exit.
     """
+    from bot.admin import AdminCommands, notifier
+    from bot.backup import retention_of, retention_running
     from bot.core import ChatCore
     from bot.delivery import BriefScheduler, platform_senders
     from bot.feeds import FeedPoller, feed_client
@@ -55,16 +74,32 @@ async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
     db = Database.connect(config.database_url)
     models = ModelService(settings)
     try:
-        async with http_client(settings) as http, feed_client(config, settings.user_agent) as feeds:
+        async with (
+            http_client(settings) as http,
+            feed_client(
+                config, settings.user_agent, allow_hosts=settings.fetch_allow_hosts
+            ) as feeds,
+            api_client(settings) as api,
+        ):
             stories = StoryService(db, models, feeds, settings, config, utc_now)
             subscriptions = SubscriptionCommands(db, config, utc_now, http=feeds, stories=stories)
-            core = ChatCore(settings, models, http, plugins=[subscriptions])
-            subscriptions.on_briefs = core.remember
             senders = platform_senders(
-                http,
+                api,
                 config,
                 telegram=_credentials(settings.telegram_api_url, settings.telegram_bot_token),
                 slack=_credentials(settings.slack_api_url, settings.slack_bot_token),
+            )
+            core = ChatCore(
+                settings,
+                models,
+                http,
+                plugins=[subscriptions],
+                notify=notifier(senders),
+                metrics=metrics,
+            )
+            subscriptions.on_briefs = core.remember
+            core.plugins.append(
+                AdminCommands(db, config, settings.admins, utc_now, senders=senders, core=core)
             )
             scheduler = BriefScheduler(
                 db,
@@ -74,8 +109,11 @@ async def running_bot(settings: Settings) -> AsyncIterator[Bot]:
                 stories=stories,
                 poller=FeedPoller(db, feeds, config, utc_now),
                 remember=core.remember,
+                metrics=metrics,
             )
-            yield Bot(core, scheduler)
+            # Old stories and delivery records are purged hourly while the bot runs.
+            async with retention_running(db, retention_of(settings), utc_now):
+                yield Bot(core, scheduler)
     finally:
         models.close()
         await db.close()

@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 import time
-import traceback
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -440,6 +439,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--telegram-port", type=int, default=8443, help="Telegram webhook port")
     serve.add_argument("--port", type=int, default=3000, help="Slack HTTP mode port")
     serve.set_defaults(handler=cmd_serve)
+
+    from bot.doctor import add_parser as add_doctor_parser
+
+    add_doctor_parser(commands)
+
+    from bot.backup import add_parsers as add_backup_parsers  # export, import
+
+    add_backup_parsers(commands)
     return parser
 
 
@@ -457,14 +464,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.observability import configure_logging, secret_values
+
+    configure_logging(verbose=args.verbose)
     _quiet_libraries()
     try:
+        if getattr(args, "doctor", False):  # it loads and judges the settings itself
+            from bot.doctor import run_doctor
+
+            return run_doctor(args)
         settings = load_settings(config_file=args.config)
+        # JSON lines if asked for; every token and password blanked in every log line.
+        configure_logging(
+            verbose=args.verbose, json_lines=settings.log_json, secrets=secret_values(settings)
+        )
+        if settings.log_json:  # model-loading progress bars would break the JSON lines
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         if getattr(args, "sentences", None) is not None and not 1 <= args.sentences <= 20:
             raise UsageError("--sentences must be between 1 and 20")
         code: int = args.handler(args, settings)
@@ -476,8 +491,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("newsbrief: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a bug: one line for the user, the traceback with -v
-        if args.verbose:
-            traceback.print_exc(file=sys.stderr)
+        if args.verbose:  # through the log handler: JSON when asked for, secrets blanked
+            log.error("internal error", exc_info=error)
         print(
             f"newsbrief: internal error ({type(error).__name__}: {error}); "
             "run with -v for details and please report it",

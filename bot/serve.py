@@ -9,6 +9,7 @@ import signal
 from collections.abc import Sequence
 
 from bot.app import running_bot
+from bot.observability import Metrics, metrics_server, model_queue_depth
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,16 @@ async def serve(
     telegram_port: int = 8443,
     slack_port: int = 3000,
     stop: asyncio.Event | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
-    """Run the chosen platforms until SIGINT/SIGTERM (or ``stop``), then drain and exit."""
+    """Run the chosen platforms until SIGINT/SIGTERM (or ``stop``), then drain and exit.
+
+    With ``NEWSBRIEF_METRICS_PORT`` set, Prometheus metrics are served there
+    (``metrics`` is made here when the caller passes none).
+    """
     stop = stop or asyncio.Event()
+    if metrics is None and settings.metrics_port:
+        metrics = Metrics()
     loop = asyncio.get_running_loop()
     handled: list[signal.Signals] = []
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -62,7 +70,9 @@ async def serve(
             loop.add_signal_handler(signum, stop.set)
             handled.append(signum)
     try:
-        await _run_platforms(settings, platforms, stop, webhook_url, telegram_port, slack_port)
+        await _run_platforms(
+            settings, platforms, stop, webhook_url, telegram_port, slack_port, metrics
+        )
     finally:
         for signum in handled:
             loop.remove_signal_handler(signum)
@@ -75,9 +85,18 @@ async def _run_platforms(
     webhook_url: str | None,
     telegram_port: int,
     slack_port: int,
+    metrics: Metrics | None = None,
 ) -> None:
-    async with running_bot(settings) as bot:
+    async with running_bot(settings, metrics=metrics) as bot, contextlib.AsyncExitStack() as stack:
         core = bot.core
+        if metrics is not None:
+            metrics.watch_queues(model_queue_depth(core.models), lambda: float(core.work.waiting))
+            # Plugin commands (/subscribe, /stats, ...) get their own label too.
+            metrics.commands |= {name for plugin in core.plugins for name in plugin.commands}
+            if settings.metrics_port:
+                await stack.enter_async_context(
+                    metrics_server(metrics, settings.metrics_host, settings.metrics_port)
+                )
         runners = [bot.scheduler.run(stop)]
         if "telegram" in platforms:
             from bot.telegram import run_telegram

@@ -8,14 +8,18 @@ time: callers build a :class:`Settings` in ``main()`` and pass it on.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -70,7 +74,15 @@ class Settings(BaseSettings):
     # --- reading ----------------------------------------------------------
     max_article_chars: int = Field(default=200_000, ge=1_000)
     fetch_timeout_s: float = Field(default=15.0, gt=0)
+    fetch_connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Limit on opening a connection for a link."
+    )
     max_fetch_bytes: int = Field(default=5_000_000, ge=10_000)
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Private hosts links may reach anyway: names, IPs or CIDRs "
+        '(JSON list or comma-separated: "intranet.example,10.1.2.0/24").',
+    )
     user_agent: str = "NewsBrief/0.1 (+https://github.com/newsbrief)"
 
     # --- chat -------------------------------------------------------------
@@ -124,9 +136,67 @@ class Settings(BaseSettings):
     default_timezone: str = "UTC"
     feed_min_interval_s: float = Field(default=300.0, ge=30, description="Fastest feed polling.")
     feed_max_bytes: int = Field(default=2_000_000, ge=10_000)
-    dedup_threshold: float = Field(
-        default=0.78, gt=0, le=1, description="Cosine above which two stories are one."
+    dedup_threshold: float = Field(  # benchmarks/dedup_threshold.py: best F1 on real news
+        default=0.72, gt=0, le=1, description="Cosine above which two stories are one."
     )
+    scheduler_tick_s: float = Field(
+        default=20.0, gt=0, description="Seconds between feed polls and delivery passes."
+    )
+    delivery_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A claimed brief its process has not sent by then (it crashed) is resumed.",
+    )
+
+    # --- retention (see bot/backup.py) ------------------------------------------
+    story_retention_days: int = Field(
+        default=30, ge=3, description="Stories no feed has carried for this long are deleted."
+    )
+    delivery_retention_days: int = Field(
+        default=14, ge=2, description="Records of briefs sent (today's stops a resend) kept."
+    )
+    seen_item_retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Feed item ids of deleted stories kept, so an old item is not news again.",
+    )
+
+    # --- abuse limits and operators (see bot/core/limits.py) --------------------
+    rate_user_burst: int = Field(
+        default=5, ge=1, description="Briefs and /digests one user may ask for in a row."
+    )
+    rate_user_refill_s: float = Field(default=20.0, gt=0, description="... then one per this.")
+    rate_chat_burst: int = Field(default=10, ge=1, description="The same for a whole chat.")
+    rate_chat_refill_s: float = Field(default=10.0, gt=0)
+    rate_question_burst: int = Field(
+        default=30, ge=1, description="Questions one user may ask in a row (they are cheap)."
+    )
+    rate_question_refill_s: float = Field(default=2.0, gt=0)
+    work_max_active: int = Field(
+        default=2, ge=1, le=64, description="Briefs and /digests worked on at the same time."
+    )
+    work_max_waiting: int = Field(
+        default=25, ge=0, description="Requests that may wait in line; more are told to retry."
+    )
+    request_timeout_s: float = Field(
+        default=180.0, gt=0, description="Limit on one brief or /digest once it has started."
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Operator IDs, comma-separated: telegram:123456,slack:U012ABC.",
+    )
+
+    # --- operations: logs and metrics (see bot/observability.py) ---------------
+    log_json: bool = Field(
+        default=False, description="Logs as one JSON object per line (for log collectors)."
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Serve Prometheus metrics on this port in serve mode; 0 or unset = off.",
+    )
+    metrics_host: str = Field(default="0.0.0.0", description="Address the metrics port binds.")
 
     # --- places -----------------------------------------------------------
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
@@ -136,6 +206,39 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_user(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_allow_hosts(cls, value: Any) -> Any:
+        """NEWSBRIEF_FETCH_ALLOW_HOSTS as a JSON list or "a.example, 10.0.0.0/8"."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("fetch_allow_hosts", mode="after")
+    @classmethod
+    def _check_allow_hosts(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if not re.fullmatch(r"(\*\.)?[A-Za-z0-9_.-]+", entry):
+                    raise ValueError(f"not a host name, IP or CIDR: {entry!r}") from None
+        return [entry.lower() for entry in value]
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        """NEWSBRIEF_ADMINS="telegram:1, slack:U2", a JSON list, or a TOML list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part for part in text.replace(",", " ").split() if part]
+        return value
 
     @classmethod
     def settings_customise_sources(

@@ -44,7 +44,12 @@ def model_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(model_cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return load_settings(cache_dir=model_cache_dir, data_dir=tmp_path_factory.mktemp("data"))
+    # Links to private addresses are refused; the fake servers all listen on 127.0.0.1.
+    return load_settings(
+        cache_dir=model_cache_dir,
+        data_dir=tmp_path_factory.mktemp("data"),
+        fetch_allow_hosts=["127.0.0.1"],
+    )
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.app import http_client
 from bot.core import Bullets, ChatCore, Heading, Incoming, Quote, Reply, plain_text
 from config import Settings
 from summarizer.models import ModelService
@@ -140,13 +141,18 @@ async def test_a_link_is_read_and_a_broken_link_gets_a_friendly_reply(
     settings: Settings, models: ModelService
 ) -> None:
     html = (EXAMPLES / "stadium-deal.html").read_bytes()
-    async with serve_fake_web() as web, httpx.AsyncClient(timeout=2) as http:
+    async with serve_fake_web() as web, http_client(settings) as http:
         web.pages["/story"] = Page(html)
         core = ChatCore(settings, models, http)
         [brief] = await core.handle(say(f"have a look {web.url('/story')}"))
         assert brief.blocks[0] == Heading("Club and city agree stadium deal after months of talks")
         broken = text_of(await core.handle(say(web.url("/gone"))))
         assert "couldn't read that article" in broken and "404" in broken
+        # The allow-list lets 127.0.0.1 through; other private addresses are refused.
+        for link in ("http://10.0.0.1/intranet", "http://169.254.169.254/latest/meta-data/"):
+            refused = text_of(await core.handle(say(link)))
+            assert "can't open links to private addresses" in refused
+        assert web.hits["/story"] == 1
 
 
 async def test_a_question_outside_the_articles_thread_is_about_the_latest_article(
