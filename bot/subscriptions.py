@@ -27,6 +27,7 @@ from bot.storage.config import Clock, DeliverySettings
 from bot.storage.db import Database
 from bot.storage.models import Subscriber
 from bot.storage.repository import (
+    delete_subscriber,
     find_subscriber,
     get_or_create_feed,
     get_or_create_subscriber,
@@ -35,8 +36,10 @@ from bot.storage.repository import (
     subscribe,
     subscriptions_of,
     unsubscribe,
+    valid_feed_url,
 )
 from bot.stories import compose_digest, load_pool, load_profiles, rank
+from summarizer.answers import ConversationState
 from summarizer.briefing import Brief
 
 if TYPE_CHECKING:
@@ -46,6 +49,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OnBriefs = Callable[[tuple[str, str, str], Sequence[Brief]], None]
+#: The chat core's own forgetting of a chat's articles and conversation (held in memory).
+ForgetMemory = Callable[[tuple[str, str, str]], None]
 
 COMMON_ZONES = (
     "Europe/London",
@@ -68,6 +73,10 @@ USAGE = {
     "stories": "/stories 5",
     "import": "/import <the OPML text of your feed list>",
 }
+FORGET_USAGE = (
+    "/forget deletes the articles you sent in this chat and our conversation; "
+    "/forget everything also deletes your daily-brief subscriptions and settings."
+)
 
 
 @lru_cache(maxsize=1)
@@ -97,10 +106,6 @@ def parse_time(value: str) -> str | None:
     return f"{hour:02d}:{minute:02d}"
 
 
-def valid_feed_url(value: str) -> bool:
-    return re.match(r"(?i)^https?://[^\s/$.?#][^\s]*$", value) is not None
-
-
 def parse_opml(text: str) -> list[str]:
     """Feed URLs (``xmlUrl``) of an OPML document, parsed without entity expansion."""
     try:
@@ -113,9 +118,18 @@ def parse_opml(text: str) -> list[str]:
     return list(dict.fromkeys(u for u in urls if valid_feed_url(u)))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _join(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 class SubscriptionCommands:
     """/subscribe, /unsubscribe, /subscriptions, /topics, /time, /timezone, /pause, /resume,
-    /digest, /stories and /import; buttons with the "s:" prefix."""
+    /digest, /stories and /import; buttons with the "s:" prefix. The chat core's /forget
+    asks :meth:`confirm_forget`, whose buttons ("s:fg:…") come back here."""
 
     commands = frozenset(
         {
@@ -153,10 +167,15 @@ class SubscriptionCommands:
         #: ChatCore.remember, so questions can follow a /digest (set after the core exists).
         self.on_briefs = on_briefs
         self.check_feeds = check_feeds and http is not None
+        #: Given by the chat core with each /forget; called when the user confirms.
+        self.forget_memory: ForgetMemory | None = None
 
     async def handle(self, message: Incoming, session: Session) -> list[Reply]:
         if message.button:
-            return await self._button(message, message.button.partition(":")[2])
+            payload = message.button.partition(":")[2]
+            if payload.startswith("fg:"):
+                return await self._forget(message, session, payload[3:])
+            return await self._button(message, payload)
         command = (message.command or "").lower()
         args = message.args.strip()
         handler = getattr(self, f"_cmd_{command}")
@@ -400,6 +419,84 @@ class SubscriptionCommands:
             briefs = await self.stories.briefs_for([r.story.id for r in ranked])
             self.on_briefs(message.chat_key, briefs)
         return [reply]
+
+    # --- /forget ------------------------------------------------------------------------
+
+    async def confirm_forget(self, message: Incoming, forget_memory: ForgetMemory) -> list[Reply]:
+        """/forget and /forget everything: say what will go, and wait for a button press.
+
+        Called by the chat core, which owns the conversation memory; stored data
+        (subscriptions, settings, delivery records) is this plugin's.
+        """
+        self.forget_memory = forget_memory
+        scope = message.args.strip().lower()
+        if scope not in ("", "everything", "all"):
+            return [text_reply(FORGET_USAGE)]
+        cancel = Button("Cancel", "s:fg:x")
+        if scope == "":
+            lines = [
+                "Forget this conversation? I'll delete the articles you sent here "
+                "and our questions and answers about them."
+            ]
+            subscriber = await self._subscriber(message)
+            if subscriber is not None:
+                lines.append(
+                    "Your daily brief and its feeds stay — "
+                    "send “/forget everything” to delete those too."
+                )
+            return [Reply(tuple(Text(x) for x in lines), (Button("Forget", "s:fg:c"), cancel))]
+        async with self.db.sessions() as session:
+            subscriber = await find_subscriber(session, message.platform, message.chat_id)
+            feeds = len(await subscriptions_of(session, subscriber.id)) if subscriber else 0
+        stored = (
+            f" and everything stored for this chat: your {_plural(feeds, 'feed subscription')}, "
+            "topics, brief time and time zone, and the record of briefs sent. "
+            "No more daily briefs will come"
+            if subscriber is not None
+            else ". Nothing else is stored for this chat"
+        )
+        return [
+            Reply(
+                (
+                    Text(
+                        "Forget everything? I'll delete the articles you sent here and "
+                        f"our conversation about them{stored}."
+                    ),
+                ),
+                (Button("Forget everything", "s:fg:a"), cancel),
+            )
+        ]
+
+    async def _forget(self, message: Incoming, session: Session, scope: str) -> list[Reply]:
+        if scope == "x":
+            return [text_reply("OK — I haven't deleted anything.")]
+        if scope not in ("c", "a"):
+            return [text_reply("That button has expired.")]
+        articles = len(session.articles)
+        # Cleared here too: a button can outlive a restart, before any /forget gave the hook.
+        session.articles.clear()
+        session.sent_order.clear()
+        session.conversation = ConversationState()
+        if self.forget_memory is not None:
+            self.forget_memory(message.chat_key)
+        done = [
+            f"the {_plural(articles, 'article')} you sent here and our conversation"
+            if articles
+            else "our conversation in this chat"
+        ]
+        if scope == "a":
+            async with self.db.transaction() as db_session:
+                gone = await delete_subscriber(db_session, message.platform, message.chat_id)
+            if gone.subscriber:
+                done.append(
+                    f"your {_plural(gone.subscriptions, 'feed subscription')}, topics and "
+                    "brief settings"
+                )
+                done.append(f"{_plural(gone.deliveries, 'record')} of briefs sent")
+        reply = "Done — I've deleted " + _join(done) + "."
+        if scope == "a" and len(done) > 1:
+            reply += " You won't get daily briefs any more; /subscribe starts afresh."
+        return [text_reply(reply)]
 
     # --- buttons --------------------------------------------------------------------------
 
