@@ -171,6 +171,16 @@ def build(
     return items
 
 
+def refresh_lexical(items: list[Item]) -> list[Item]:
+    """Recompute the lexical features from the current rules (the cache keeps older ones)."""
+    fresh = []
+    for item in items:
+        records = extract_quotes(item.article, index=SpeakerIndex(item.article))
+        lexical = lexical_features(item.article, item.feats.offsets, records)
+        fresh.append(replace(item, lexical=lexical))
+    return fresh
+
+
 # --------------------------------------------------------------------------- training
 
 
@@ -415,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         "--train-limit", type=int, default=None, help="only the first N train articles"
     )
     parser.add_argument("--features-only", action="store_true")
+    parser.add_argument(
+        "--refresh-lexical",
+        action="store_true",
+        help="recompute the rule features from the current rules instead of the cached ones",
+    )
     parser.add_argument("--layers", type=int, default=3, choices=[3, 6], help="MiniLM layers")
     parser.add_argument(
         "--tune-only",
@@ -433,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         items = build("train", args.cache, embedder, args.train_limit, args.layers)
     if args.features_only:
         return 0
+    if args.refresh_lexical and not args.tune_only:
+        items, dev = refresh_lexical(items), refresh_lexical(dev)
     if args.tune_only:
         with np.load(args.out, allow_pickle=False) as data:
             tuned = {k: np.asarray(data[k], dtype=np.float32) for k in data.files}

@@ -299,7 +299,7 @@ class Decoding:
     min_score: float = 0.6
     min_tokens: int = 4
     join_rule_cues: bool = False
-    #: Replace an indirect rule record's content by a tagged span scoring at least this
+    #: Replace an indirect or mixed rule record's content by a tagged span scoring at least this
     #: that overlaps it but would not half-match it (0: never).
     adjust_score: float = 0.0
     #: Drop a rule record whose wordpieces' mean content probability is below this (0: never).
@@ -498,7 +498,7 @@ class AttributionTagger:
         offsets: IntArray,
         probs: FloatArray,
     ) -> list[QuoteRecord]:
-        """Drop rule records the tagger rejects; move indirect content it bounds otherwise."""
+        """Drop rule records the tagger rejects; move indirect/mixed content it bounds otherwise."""
         decoding = self.decoding
         if not decoding.adjust_score and not decoding.drop_below:
             return list(records)
@@ -511,7 +511,7 @@ class AttributionTagger:
                 last = int(np.searchsorted(offsets[:, 0], end, side="left"))
                 if last > first and float(inside[first:last].mean()) < decoding.drop_below:
                     continue
-            if decoding.adjust_score and record.kind == "indirect":
+            if decoding.adjust_score and record.kind != "direct":
                 overlapping = [
                     (span, score)
                     for span, score in contents

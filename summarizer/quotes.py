@@ -254,7 +254,8 @@ _TIME_WORDS = (
 _CONTENT_STOP = re.compile(
     r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|which|who|whose|"
     r"saying|adding|noting|arguing|telling|insisting|explaining|claiming|warning|asserting|"
-    r"calling|implicitly|explicitly)\b"
+    r"calling|implicitly|explicitly|citing|although|though|even\s+though|even\s+as|whereas|"
+    r"but\s+(?:he|she|they)\s+(?!said|says|added|told|thinks|believes))\b"
     r"|\s+(?:and|but)\s+(?:(?:also|then|later)\s+)?(?:said|says|added|adds|warned|warns|told|"
     r"tells|noted|notes|argued|argues|claimed|claims|insisted|insists|asked|asks|called|calls|"
     r"urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|encouraged|"
@@ -262,6 +263,9 @@ _CONTENT_STOP = re.compile(
     r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
     r"|,\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,2}\s+(?:said|says|added|adds)\b"
     r"|\s+(?:―|—|--)\s+|;\s"
+    # ", and human rights groups warned …": a new subject and verb start another statement
+    r"|,\s+and\s+(?:the\s+)?(?:[A-Z][\w’'\-]*\s+){1,3}(?:warned|accused|called|criticized|"
+    r"argued|countered|responded|insisted|denied|is|was|are|were|has|have|had)\b"
 )
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
 #: Between a subject and its verb: a day or a setting ("Sean Spicer on Thursday evening said").
@@ -467,6 +471,9 @@ class _Resolver:
         mention = self.index.mention_ending_at(end, clause_start)
         if mention is not None and not self._in_quote(mention.start):
             start = self._extend_left(clause_start, mention.start)
+            article = re.search(r"\b[Tt]he\s+$", text[clause_start:start])
+            if article:  # "the IMF", "the Tax Foundation": the article belongs to the name
+                start = clause_start + article.start()
             return (start, end)
         return self._noun_phrase_before(clause_start, end)
 
@@ -859,7 +866,12 @@ class _DirectPass:
         named = self._named_before(start, quote)
         if named is not None:
             return named
-        if not re.search(r"[,:—]\s*$|\b(?:said|says|asked|added|wrote|tweeted)\s*$", before):
+        if not re.search(
+            r"[,:—]\s*$|\b(?:said|says|asked|asks|added|adds|wrote|writes|tweeted|tweets|declared|"
+            r"declares|stated|states|replied|replies|responded|exclaimed|insisted|insists|"
+            r"explained|announced|argued|argues|warned|warns)\s*$",
+            before,
+        ):
             return None
         cues = list(_CUE.finditer(before))
         if not cues:
@@ -1079,6 +1091,11 @@ class _IndirectPass:
             subject = self.resolver.subject_after(cue[1], sentence.end)
             inverted = subject is not None
         if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
+            # "…could start this week, said Brian Baker, a longtime adviser": a name right
+            # after the verb, ending the clause, is the inverted subject.
+            subject = self._named_inverted_subject(cue[1], sentence.end)
+            inverted = subject is not None
+        if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
             # "Mike Morrell, a veteran who retired as director, said": the appositive may hold
             # words that look like clause boundaries.
             subject = self.resolver.subject_before(sentence.start, cue[0])
@@ -1101,7 +1118,7 @@ class _IndirectPass:
         infinitive = match.group().lower() in _TO_FORMS and re.match(r"\s+to\s", tail)
         if (
             not infinitive
-            and self._is_tail_attribution(tail, inverted)
+            and self._is_tail_attribution(tail, inverted, match.group().lower())
             and self._content_before(sentence, subject, cue, inverted)
         ):
             content_end = cue[0] if inverted else subject[0]
@@ -1168,7 +1185,11 @@ class _IndirectPass:
 
     def _head_start(self, sentence: Sentence) -> int:
         """Where the reported clause starts when it comes first: skip an opening conjunction."""
-        match = re.match(r"\s*(?:But|And|So|Still|Yet)\s+", sentence.text)
+        match = re.match(
+            r"\s*(?:[A-Z][A-Z.\-]+(?:\s+[A-Z][A-Z.\-]+)*(?:,\s+[A-Z][\w.]+)?\s*(?:\([A-Z]+\)\s*)?"
+            r"[―—–-]{1,2}\s+)?(?:(?:But|And|So|Still|Yet)\s+)?",
+            sentence.text,
+        )  # a dateline ("WASHINGTON ― ", "PARIS (AP) — ") and an opening conjunction
         return sentence.start + (match.end() if match else 0)
 
     def _clause_start(self, sentence: Sentence, cue_start: int) -> int:
@@ -1237,7 +1258,31 @@ class _IndirectPass:
                 return (mention.start, mention.end)
         return self.resolver.sentence_subject(sentence)
 
-    def _is_tail_attribution(self, tail: str, inverted: bool) -> bool:
+    def _named_inverted_subject(self, cue_end: int, limit: int) -> Span | None:
+        """A known name right after the verb that ends the clause: ``said Brian Baker, …``."""
+        text = self.text
+        start = cue_end + len(text[cue_end:limit]) - len(text[cue_end:limit].lstrip())
+        mention = self.resolver.index.mention_starting_at(start)
+        if mention is None or self.resolver.index.kind(mention.entity) == "unknown":
+            # "…, said one GOP source in the room.": a described source ending the sentence.
+            described = re.match(
+                r"(?:one|a|an|the|another|two|three|several|some|many|senior|top)\s+"
+                r"[^,.;:!?“”\"()]{1,70}?(?=\s*(?:[.!?]|,\s+(?:a|an|the|who)\b)[”\"]?)",
+                text[start:limit],
+            )
+            if described is None or re.search(
+                r"\b(?:is|are|was|were|will|would|has|have|had|can|could|should|must|may|might|"
+                r"that|who|which|did|does|do)\b",
+                described.group(),
+            ):
+                return None
+            return (start, start + described.end())
+        after = text[mention.end : limit]
+        if not re.match(r"\s*(?:[,.;:!?”\")(—–]|$|(?:in|on|at|during|last|this|after)\b)", after):
+            return None
+        return (mention.start, mention.end)
+
+    def _is_tail_attribution(self, tail: str, inverted: bool, verb: str = "") -> bool:
         """After the verb only a short tail: ``, the source added.``/``said in a statement.``
 
         After an inverted subject an appositive may follow (``…, said Ms. Moore, a senior
@@ -1245,6 +1290,19 @@ class _IndirectPass:
         verb shows it is the rest of the reported clause (``, replacing Clinton would be …``).
         """
         stripped = tail.strip()
+        if verb in _TELL_FORMS and not inverted:
+            # "…, Sen. Graham told The Huffington Post on Thursday.": an addressee, then a tail.
+            addressee = re.match(
+                r"^(?:the\s+)?(?:(?:[A-Z][\w’'.\-]*|of|for)\s*){1,6}(?=[\s,.!?]|$)"
+                r"|^(?:reporters|journalists|the\s+(?:crowd|audience|committee))\b",
+                stripped,
+            )
+            if addressee and addressee.group().strip():
+                rest = stripped[addressee.end() :]
+                if rest.strip() and self._is_tail_attribution(rest, inverted):
+                    return True
+                if not rest.strip() or re.fullmatch(r"[.!?”\"’)]+", rest.strip()):
+                    return True
         if inverted and re.match(r"^,\s*(?:a|an|the|one|who|which|whose|[a-z]+\s+of)\b", stripped):
             return True
         if re.match(r"^,\s*[a-z]+ing\b", stripped) and not re.search(
@@ -1324,6 +1382,8 @@ class _IndirectPass:
             )
         ):
             first = ""  # "said about half of the money …": a quantity, not a topic
+        if first == "her" and verb not in _TELL_FORMS:
+            first = ""  # "said her colleague had not …": a possessive, not an addressee
         if not that and first in (
             "to",
             "about",
@@ -1344,6 +1404,10 @@ class _IndirectPass:
             "us",
         ):
             return None
+        inside = text[content[0] : content[1]]
+        opening = re.match(r"\s*(?:[,:]\s*)?[“\"]([^“”\"]{1,60})[”\"]", inside)
+        if opening and len(text[content[0] + opening.end() : content[1]].split()) >= 3:
+            return content  # said "budget reforms" and unpaid taxes would pay: mixed
         if re.match(r"\s*(?:[,:]\s*)?[“\"]", text[content[0] : content[0] + 3]) and not that:
             return None
         return content
@@ -1362,8 +1426,8 @@ class _IndirectPass:
         words = between.split()
         if len(words) > 10:
             return False
-        if verb in _TELL_FORMS and len(words) <= 5:
-            return True
+        if verb in _TELL_FORMS and len(words) <= 8:
+            return True  # "told a meeting of Pacific Island leaders that …"
         return re.match(_ADVERBIAL_START, between, re.IGNORECASE) is not None
 
     def _trim(self, start: int, end: int, *, cut: bool = True) -> Span | None:
@@ -1422,10 +1486,12 @@ def extract_quotes(
     indirect = _IndirectPass(
         article, resolver, quotes, direct, direct_pass.used_cues, direct_pass.deferred
     ).run()
-    headlines = list(_headline_drafts(article, resolver)) + list(
-        _transcript_drafts(article, resolver)
+    headlines = (
+        list(_headline_drafts(article, resolver))
+        + list(_transcript_drafts(article, resolver))
+        + list(_asked_drafts(article, resolver))
     )
-    drafts = _dedupe(direct + indirect + headlines)
+    drafts = _dedupe(article, direct + indirect + headlines)
     drafts.sort(key=lambda d: d.content_span)
     records = [_record(article, d) for d in drafts]
     if tagger is not None:
@@ -1498,24 +1564,77 @@ def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
 
 
 _TRANSCRIPT = re.compile(
-    r"(?P<source>[A-Z][A-Z.’'\-]+(?:\s+[A-Z][A-Z.’'\-]+){0,3})\s*(?P<cue>:)\s+(?P<content>\S.*?)\s*$"
+    r"[“\"]?(?P<source>[A-Z][A-Z.’'\-]+(?:\s+[A-Z][A-Z.’'\-]+){0,3})\s*(?P<cue>:)\s+(?P<content>\S.*?)\s*$"
 )
 
 
+#: A quotation signed with a dash after it: ``“He can’t even answer a question.” ― Esther Tapia``.
+_SIGNED = re.compile(
+    r"\s*(?P<content>[“\"][^\n]{10,}[”\"])\s*(?P<cue>[―—–]|--)\s*"
+    r"(?P<source>[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-.]*){0,3})[\s.\xa0]*$"
+)
+
+
+_NAMED_LINE = re.compile(
+    r"[“\"]?(?P<source>[A-Z][a-z’'\-]+(?:\s+[A-Z][a-z’'\-]+){0,2})\s*(?P<cue>:)\s+(?P<content>\S.*?)\s*$"
+)
+
+
+def _named_transcript(line: str, base: int, resolver: _Resolver) -> re.Match[str] | None:
+    """``Matthews: Well, speculation is bad.``: a line opened by a known person's name."""
+    match = _NAMED_LINE.match(line)
+    if match is None:
+        return None
+    mention = resolver.index.mention_starting_at(base + match.start("source"))
+    if mention is None or mention.end != base + match.end("source"):
+        return None
+    return match if resolver.index.kind(mention.entity) == "person" else None
+
+
 def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
-    """Interview transcripts: ``PENCE: Well, look, …`` (speaker in capitals, a colon)."""
+    """Transcripts (``PENCE: Well, look, …``) and signed quotations (``“…” ― Name``)."""
     text = article.text
     for paragraph in article.paragraphs:
         line = text[paragraph.start : paragraph.end]
         match = _TRANSCRIPT.match(line)
         if not match or len(match.group("source")) < 2:
+            match = _SIGNED.match(line) or _named_transcript(line, paragraph.start, resolver)
+        if not match:
             continue
         base = paragraph.start
         subject = (base + match.start("source"), base + match.end("source"))
         cue = (base + match.start("cue"), base + match.end("cue"))
         start, end = base + match.start("content"), base + match.end("content")
+        if text[start] in "“\"" and text[end - 1] in "”\"":
+            start, end = start + 1, end - 1
         attribution = resolver.attribution(subject, cue)
         yield _Draft((start, end), "direct", attribution, paragraph.index)
+
+
+#: "When asked whether he would …", "asked about his daughter’s work": the question put to
+#: someone, with no asker named (or "by a reporter").
+_ASKED = re.compile(
+    r"\b(?:[Ww]hen|[Ww]hile|[Aa]fter\s+being|[Ii]f|[Oo]nce|[Bb]efore\s+being)\s+"
+    r"(?P<cue>asked)\s+(?:by\s+(?P<source>(?:a|an|the)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?)\s+)?"
+    r"(?P<content>(?:whether|if|about|how|what|why|which|whom|who|when|where)\b"
+    r"(?:[^,.;:!?“”\"]|\.(?=[A-Za-z]))+?)"
+    r"(?=\s*(?:[,.;:!?]|$))"
+)
+
+
+def _asked_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
+    """Questions put to a speaker: ``…, Christie said when asked whether he would …``."""
+    text = article.text
+    for match in _ASKED.finditer(text):
+        if resolver._in_quote(match.start("cue")):
+            continue
+        sentence = article.sentence_at(match.start("cue"))
+        if sentence is None:
+            continue
+        subject = (match.start("source"), match.end("source")) if match.group("source") else None
+        attribution = resolver.attribution(subject, (match.start("cue"), match.end("cue")))
+        content = (match.start("content"), match.end("content"))
+        yield _Draft(content, "indirect", attribution, sentence.paragraph)
 
 
 def _is_title_line(line: str) -> bool:
@@ -1525,14 +1644,37 @@ def _is_title_line(line: str) -> bool:
     return len(content) >= 3 and sum(w[0].isupper() for w in content) / len(content) >= 0.7
 
 
-def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
-    """Drop a draft whose content lies inside a direct quote already recorded."""
+#: Written "speakers" that are page furniture or set phrases, not anyone making a statement:
+#: "Editor’s note:", "CORRECTION:", "It goes without saying that …", "It is worth noting …".
+_NOT_A_SPEAKER = re.compile(
+    r"(?i)^(?:editor[’']?s\s+note|corrections?|clarifications?|updates?|disclosure|note|"
+    r"contributing|"
+    r"it\s+(?:goes\s+without|is\s+worth|'s\s+worth|’s\s+worth)|needless\s+to)\b"
+)
+
+
+def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
+    """Drop page furniture and a draft whose content lies inside a recorded direct quote.
+
+    Furniture: an editor's note paragraph (publisher boilerplate, not reporting), a byline
+    ("Lisa Lerer reported from Los Angeles"), "Contributing: …".
+    """
     direct = [d.content_span for d in drafts if d.kind == "direct"]
+    notes = {
+        p.index
+        for p in article.paragraphs
+        if _NOT_A_SPEAKER.match(article.text[p.start : min(p.end, p.start + 40)].lstrip("“\" "))
+    }
     kept: list[_Draft] = []
     seen: set[Span] = set()
     for draft in drafts:
         span = draft.content_span
-        if span in seen:
+        if span in seen or draft.paragraph in notes:
+            continue
+        written = draft.attribution.speaker or ""
+        if _NOT_A_SPEAKER.match(written.strip()):
+            continue
+        if draft.kind == "indirect" and article.text.startswith("from ", span[0]):
             continue
         if draft.kind != "direct" and any(s <= span[0] and span[1] <= e for s, e in direct):
             continue
