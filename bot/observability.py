@@ -13,13 +13,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 if TYPE_CHECKING:
     from bot.core.messages import Incoming
     from config.settings import Settings
+    from summarizer.models import ModelService
 
 #: Commands of the chat core that get their own ``kind`` label; others count as "command".
 CORE_COMMANDS = frozenset(
@@ -215,17 +216,11 @@ class Metrics:
             self.work_queue_depth.set_function(work_depth)
 
 
-def model_queue_depth(models: Any) -> Callable[[], float]:
-    """How many model requests wait for a worker in a ``ModelService``'s pool.
-
-    ``ThreadPoolExecutor`` keeps submitted-but-not-started work in ``_work_queue``;
-    when that changes shape the gauge reads 0 rather than failing the scrape.
-    """
+def model_queue_depth(models: ModelService) -> Callable[[], float]:
+    """How many model requests wait for a worker in a ``ModelService``'s pool."""
 
     def depth() -> float:
-        queue = getattr(getattr(models, "_executor", None), "_work_queue", None)
-        qsize = getattr(queue, "qsize", None)
-        return float(qsize()) if callable(qsize) else 0.0
+        return float(models.queue_depth())
 
     return depth
 

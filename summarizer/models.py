@@ -303,6 +303,7 @@ class ModelService:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._pending = 0  # submitted to the pool and not finished (queue_depth)
         self._executor = ThreadPoolExecutor(
             max_workers=settings.model_workers, thread_name_prefix="newsbrief-model"
         )
@@ -374,12 +375,21 @@ class ModelService:
         """Run ``function`` in the model pool, bounded by the configured time limit."""
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, function, *args)
+        self._pending += 1
+        future.add_done_callback(self._finished)
         try:
             return await asyncio.wait_for(future, timeout=self.settings.model_timeout_s)
         except TimeoutError:
             raise ModelBusyError(
                 f"the model did not finish within {self.settings.model_timeout_s:g} s"
             ) from None
+
+    def _finished(self, _future: object) -> None:
+        self._pending -= 1
+
+    def queue_depth(self) -> int:
+        """Model requests submitted but not yet running (a worker is busy with others)."""
+        return max(0, self._pending - self.settings.model_workers)
 
     async def embed(self, texts: Sequence[str]) -> Vectors:
         return await self.run(self.embed_sync, list(texts))
