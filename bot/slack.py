@@ -24,6 +24,8 @@ each user message is answered once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import re
 import time
@@ -45,6 +47,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import Block as CoreBlock
 from bot.core import (
     Bullets,
     ChatCore,
@@ -77,6 +80,15 @@ WORKING_REACTION = "hourglass_flowing_sand"
 #: ``/brief <word>`` subcommands; anything else is an article (text or link) to brief.
 SUBCOMMANDS_NO_ARGS = frozenset({"help", "start", "who", "when", "timeline", "forget"})
 SUBCOMMANDS_WITH_ARGS = frozenset({"quotes", "ask", "brief"})
+#: ``/brief forget everything``: the stored subscriptions and settings go too.
+FORGET_SCOPES = frozenset({"everything", "all"})
+#: Longest one-line text after a plugin's word that still reads as its arguments
+#: ("time 07:30", "topics trade tariffs"); longer prose is an article starting with the word.
+PLUGIN_ARGS_MAX = 200
+#: ... unless the arguments start with a feed link ("subscribe https://… keywords").
+PLUGIN_URL_ARGS_MAX = 2000
+#: Operator commands whose text is a message to send: taken whole (several lines) from admins.
+FREE_TEXT_COMMANDS = frozenset({"broadcast"})
 
 Block = dict[str, Any]
 
@@ -323,21 +335,76 @@ def from_slack_text(text: str, *, bot_user_id: str | None = None) -> str:
     return text.strip()
 
 
-def parse_command_text(text: str) -> tuple[str, str]:
+def parse_command_text(
+    text: str, more: frozenset[str] = frozenset(), free: frozenset[str] = frozenset()
+) -> tuple[str, str]:
     """``/brief`` text to a core command and its arguments.
 
     'quotes Trump' -> ('quotes', 'Trump'); 'who' -> ('who', ''); an article or a link ->
     ('brief', text). A subcommand word only counts when its arguments look like one, so an
-    article that starts with "Who ..." is still an article.
+    article that starts with "Who ..." is still an article. ``more``: the commands of the
+    core's plugins ('subscribe https://…', 'time 07:30', 'stats'), each on one line and
+    short, or markup (/import's OPML); ``free``: those whose arguments are taken whole
+    (an operator's multi-line /broadcast).
     """
     text = text.strip()
     word, _, rest = text.partition(" ")
     name = word.lower().lstrip("/")
-    if name in SUBCOMMANDS_NO_ARGS and not rest.strip():
+    args = rest.strip()
+    if name in SUBCOMMANDS_NO_ARGS and not args:
         return ("help" if name == "start" else name), ""
+    if name == "forget" and args.lower() in FORGET_SCOPES:
+        return name, args.lower()
+    if name in more and _plugin_args(args, name in free):
+        return name, args
     if name in SUBCOMMANDS_WITH_ARGS and "\n" not in rest and (name != "quotes" or len(rest) <= 80):
-        return name, rest.strip()
+        return name, args
     return "brief", text
+
+
+def _plugin_args(args: str, free: bool) -> bool:
+    """Whether text after a plugin's command word is its arguments rather than an article."""
+    if free or args.startswith("<"):  # Slack escapes a typed "<", so this is pasted markup
+        return True
+    if "\n" in args:
+        return False
+    if args.startswith(("http://", "https://")):
+        return len(args) <= PLUGIN_URL_ARGS_MAX
+    return len(args) <= PLUGIN_ARGS_MAX
+
+
+@functools.lru_cache(maxsize=8)
+def _command_mention(words: frozenset[str]) -> re.Pattern[str]:
+    names = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/.:<>&-])/({names})(?![\w/-])")
+
+
+def slack_commands(reply: Reply, words: frozenset[str]) -> Reply:
+    """The core's "/subscribe …" as a Slack user types it: "/brief subscribe …".
+
+    Slack has one slash command, so every command the core names in its help and hints
+    is a ``/brief`` subcommand. Only the bot's own lines change (text, small print,
+    bullets); headings and quotes, which hold article words, stay as written.
+    """
+    words = words - {"brief", "start"}
+    if not words:
+        return reply
+    pattern = _command_mention(words)
+
+    def fix(text: str) -> str:
+        return pattern.sub(r"/brief \1", text)
+
+    blocks: list[CoreBlock] = []
+    changed = False
+    for block in reply.blocks:
+        new: CoreBlock = block
+        if isinstance(block, Text | Context):
+            new = dataclasses.replace(block, text=fix(block.text))
+        elif isinstance(block, Bullets):
+            new = Bullets(tuple(fix(item) for item in block.items))
+        changed = changed or new != block
+        blocks.append(new)
+    return dataclasses.replace(reply, blocks=tuple(blocks)) if changed else reply
 
 
 # --------------------------------------------------------------------------- the bot
@@ -378,6 +445,11 @@ class SlackBot:
         self.seen = SeenCache()
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def _slack(self, reply: Reply) -> Reply:
+        """A core reply with its command hints spelled the Slack way (``/brief time``)."""
+        words = SUBCOMMANDS_NO_ARGS | SUBCOMMANDS_WITH_ARGS | self.core.plugin_commands()
+        return slack_commands(reply, words)
+
     def register(self) -> None:
         self.app.event("message")(self.on_message)
         self.app.event("app_mention")(self.on_mention)
@@ -416,14 +488,15 @@ class SlackBot:
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()  # within Slack's 3 seconds; the brief follows through response_url
-        name, args = parse_command_text(from_slack_text(command.get("text", "")))
-        message = Incoming(
+        sender = Incoming(
             "slack",
             chat_id=str(command.get("channel_id", "")),
             user_id=str(command.get("user_id", "")),
-            command=name,
-            args=args,
         )
+        more = self.core.plugin_commands()
+        free = FREE_TEXT_COMMANDS & more if self.core.is_admin(sender) else frozenset()
+        name, args = parse_command_text(from_slack_text(command.get("text", "")), more, free)
+        message = dataclasses.replace(sender, command=name, args=args)
         self._spawn(self._answer_command(message, respond))
 
     async def on_button(
@@ -490,7 +563,7 @@ class SlackBot:
                     client.reactions_add(channel=channel, timestamp=ts, name=WORKING_REACTION)
                 )
 
-        replies = await self.core.handle(message, working)
+        replies = [self._slack(reply) for reply in await self.core.handle(message, working)]
         for reply in replies:
             in_thread = reply.in_thread or bool(event.get("thread_ts"))
             await self._post(client, channel, reply, thread if in_thread else None)
@@ -501,12 +574,12 @@ class SlackBot:
 
     async def _answer_command(self, message: Incoming, respond: AsyncRespond) -> None:
         for reply in await self.core.handle(message):
-            await self._respond(respond, reply)
+            await self._respond(respond, self._slack(reply))
 
     async def _answer_button(
         self, message: Incoming, client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
-        for reply in await self.core.handle(message):
+        for reply in map(self._slack, await self.core.handle(message)):
             if message.thread_id:
                 await self._post(client, message.chat_id, reply, message.thread_id)
             else:
@@ -737,6 +810,7 @@ __all__ = [
     "render_blocks",
     "render_messages",
     "run_slack",
+    "slack_commands",
     "start_http_server",
     "web_app",
 ]

@@ -179,6 +179,10 @@ class ChatCore:
         # (a Slack DM, say) is about the article the user just sent.
         self._latest: OrderedDict[tuple[str, str], ArticleEntry] = OrderedDict()
 
+    def plugin_commands(self) -> frozenset[str]:
+        """Every command a plugin owns (adapters that multiplex one slash command need them)."""
+        return frozenset().union(*(plugin.commands for plugin in self.plugins))
+
     def remember(self, chat_key: tuple[str, str, str], briefs: Sequence[Brief]) -> None:
         """Keep briefs made elsewhere (a delivered daily brief) so questions can follow."""
         session = self.sessions.get(chat_key)

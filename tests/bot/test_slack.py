@@ -7,18 +7,26 @@ The app runs in HTTP mode (``run_slack`` on port 0) against a fake Slack Web API
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select
 
+from bot.admin import AdminCommands
 from bot.core import Bullets, Button, ChatCore, Context, Heading, Quote, Reply, Text
+from bot.delivery import BriefScheduler, platform_senders
+from bot.feeds import FeedPoller, feed_client
 from bot.slack import (
     MAX_BLOCKS,
     MAX_HEADER_CHARS,
@@ -32,10 +40,18 @@ from bot.slack import (
     render_blocks,
     render_messages,
     run_slack,
+    slack_commands,
     split_text,
 )
+from bot.storage import Database, migrate
+from bot.storage.config import utc_now
+from bot.storage.models import Feed, Subscriber, Subscription
+from bot.stories import StoryService
+from bot.subscriptions import SubscriptionCommands
 from config import Settings
 from summarizer.models import ModelService
+from tests.delivery.helpers import CONFIG
+from tests.fakes.feeds import FakeFeeds, serve_fake_feeds
 from tests.fakes.slack_api import BOT_USER_ID, ApiCall, FakeSlack, SlackSender, serve_fake_slack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,25 +110,31 @@ class Running:
     port: int
 
 
+@asynccontextmanager
+async def serving(fake: FakeSlack, config: Settings, core: ChatCore) -> AsyncIterator[Running]:
+    """``run_slack`` in HTTP mode on a free port for ``core``; stopped cleanly on exit."""
+    async with aiohttp.ClientSession() as session:
+        stop = asyncio.Event()
+        started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(
+            run_slack(config, core, stop=stop, port=0, host="127.0.0.1", started=started)
+        )
+        port = await asyncio.wait_for(started, 10)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        try:
+            yield Running(fake, SlackSender(url, SECRET, session), core, port)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 60)
+
+
 @pytest.fixture
 async def slack(settings: Settings, models: ModelService) -> AsyncIterator[Running]:
     """The Slack app in HTTP mode on a free port, talking to a fake Slack; stopped cleanly."""
-    async with serve_fake_slack() as fake:
+    async with serve_fake_slack() as fake, httpx.AsyncClient() as http:
         config = slack_settings(settings, fake.api_url)
-        async with httpx.AsyncClient() as http, aiohttp.ClientSession() as session:
-            core = ChatCore(config, models, http)
-            stop = asyncio.Event()
-            started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-            task = asyncio.create_task(
-                run_slack(config, core, stop=stop, port=0, host="127.0.0.1", started=started)
-            )
-            port = await asyncio.wait_for(started, 10)
-            url = f"http://127.0.0.1:{port}/slack/events"
-            try:
-                yield Running(fake, SlackSender(url, SECRET, session), core, port)
-            finally:
-                stop.set()
-                await asyncio.wait_for(task, 60)
+        async with serving(fake, config, ChatCore(config, models, http)) as running:
+            yield running
 
 
 def sections(call: ApiCall) -> str:
@@ -347,6 +369,255 @@ async def test_health_and_url_verification(slack: Running) -> None:
     assert sent.status == 200 and "c-123" in sent.body
 
 
+# --------------------------------------------------------------------------- /brief subcommands
+# Daily briefs and operator commands are plugins of the core; in Slack they are
+# ``/brief <word>`` subcommands, and their buttons come back as block_actions.
+
+ADMIN = "U0ADMIN01"
+CHANNEL = "C0CHAN001"
+PLUGIN_COMMANDS = SubscriptionCommands.commands | AdminCommands.commands
+
+
+@dataclass
+class Daily(Running):
+    """The Slack app on a core wired as ``running_bot`` wires it."""
+
+    db: Database
+    site: FakeFeeds
+    scheduler: BriefScheduler
+
+    async def say(self, text: str, *, user: str = "U0USER001", channel: str = CHANNEL) -> ApiCall:
+        """``/brief text`` from ``user``: the one answer posted to its response_url."""
+        name = f"cmd{len(self.fake.responses())}"
+        sent = await self.send.command(
+            text, channel_id=channel, user_id=user, response_url=self.fake.response_url(name)
+        )
+        assert sent.status == 200 and sent.elapsed_s < 3, "Slack needs the ack within 3 seconds"
+        [answer] = await self.fake.wait_for_responses(1, timeout=90, name=name)
+        assert_valid_message(answer.payload)
+        return answer
+
+    async def press(
+        self, button: dict[str, Any], *, user: str = "U0USER001", channel: str = CHANNEL
+    ) -> ApiCall:
+        """A signed block_actions press of a button on a /brief answer (no thread)."""
+        name = f"press{len(self.fake.responses())}"
+        sent = await self.send.block_action(
+            button["value"],
+            action_id=button["action_id"],
+            channel_id=channel,
+            user_id=user,
+            message_ts="1700000000.000100",
+            response_url=self.fake.response_url(name),
+        )
+        assert sent.status == 200 and sent.elapsed_s < 3
+        [answer] = await self.fake.wait_for_responses(1, timeout=30, name=name)
+        return answer
+
+
+@pytest.fixture
+async def daily(settings: Settings, models: ModelService, tmp_path: Path) -> AsyncIterator[Daily]:
+    """Subscriptions and operator commands on SQLite, feeds from a fake site on 127.0.0.1."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'newsbrief.db'}"
+    await migrate(url)
+    db = Database.connect(url)
+    delivery = dataclasses.replace(CONFIG, database_url=url)
+    try:
+        async with serve_fake_slack() as fake, serve_fake_feeds() as site:
+            config = slack_settings(settings, fake.api_url, admins=[f"slack:{ADMIN}"])
+            async with (
+                httpx.AsyncClient() as http,
+                feed_client(
+                    delivery, config.user_agent, allow_hosts=config.fetch_allow_hosts
+                ) as feeds,
+            ):
+                stories = StoryService(db, models, feeds, config, delivery, utc_now)
+                subscriptions = SubscriptionCommands(
+                    db, delivery, utc_now, http=feeds, stories=stories
+                )
+                core = ChatCore(config, models, http, plugins=[subscriptions])
+                subscriptions.on_briefs = core.remember
+                token = "xoxb-1111-2222-test"
+                senders = platform_senders(http, delivery, slack=(fake.api_url, token))
+                core.plugins.append(
+                    AdminCommands(db, delivery, config.admins, utc_now, senders=senders, core=core)
+                )
+                scheduler = BriefScheduler(
+                    db,
+                    delivery,
+                    senders,
+                    utc_now,
+                    stories=stories,
+                    poller=FeedPoller(db, feeds, delivery, utc_now),
+                    remember=core.remember,
+                    owner="slack-test",
+                )
+                async with serving(fake, config, core) as running:
+                    yield Daily(**vars(running), db=db, site=site, scheduler=scheduler)
+    finally:
+        await db.close()
+
+
+async def subscriptions_in(db: Database) -> list[tuple[str, str, str, list[str]]]:
+    """(platform, chat, feed URL, keywords) of every stored subscription."""
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(Subscriber.platform, Subscriber.chat_id, Feed.url, Subscription.keywords)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .join(Feed, Feed.id == Subscription.feed_id)
+        )
+        return [(p, c, u, list(k or [])) for p, c, u, k in rows.all()]
+
+
+async def subscriber_in(db: Database, chat: str = CHANNEL) -> Subscriber | None:
+    async with db.sessions() as session:
+        query = select(Subscriber).where(Subscriber.platform == "slack", Subscriber.chat_id == chat)
+        return (await session.execute(query)).scalar_one_or_none()
+
+
+def buttons_of(call: ApiCall) -> list[dict[str, Any]]:
+    return [e for b in call.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def button(call: ApiCall, label: str) -> dict[str, Any]:
+    return next(b for b in buttons_of(call) if b["text"]["text"] == label)
+
+
+async def test_subscribe_list_and_remove_with_a_button(daily: Daily) -> None:
+    feed = daily.site.feed("/planet.xml", "Daily Planet")
+    # Slack wraps a link in <...>; the plugin gets the URL.
+    confirm = await daily.say(f"subscribe <{feed}> tariffs")
+    text = sections(confirm)
+    assert "Subscribed to Daily Planet (only stories about tariffs)." in text
+    assert "Your daily brief comes at 07:30 (UTC)" in text
+    # The hint names the command as Slack users type it.
+    assert "/brief timezone Europe/Berlin" in text and " /timezone" not in text
+    assert "Berlin" in [b["text"]["text"] for b in buttons_of(confirm)]
+    assert await subscriptions_in(daily.db) == [("slack", CHANNEL, feed, ["tariffs"])]
+    assert daily.site.hits["/planet.xml"] == 1, "the feed is checked before subscribing"
+
+    listing = await daily.say("subscriptions")
+    assert listing.blocks[0]["text"]["text"] == "Your subscriptions"
+    assert f"1. Daily Planet — {feed} (about tariffs)" in sections(listing)
+    remove = button(listing, "Remove 1")
+    assert remove["value"].startswith("s:rm:")
+
+    done = await daily.press(remove)
+    assert sections(done) == "Unsubscribed from Daily Planet."
+    assert await subscriptions_in(daily.db) == []
+    again = await daily.press(remove)
+    assert sections(again) == "That subscription is already gone."
+    assert "no subscriptions yet" in sections(await daily.say("subscriptions"))
+    assert daily.fake.posts() == [], "every answer went through its response_url"
+
+
+async def test_time_and_timezone_update_the_schedule(daily: Daily) -> None:
+    feed = daily.site.feed("/planet.xml", "Daily Planet")
+    assert "Subscribe to a feed first" in sections(await daily.say("time 07:30"))
+    first = await daily.say(f"subscribe {feed}")
+
+    assert "comes at 18:45 (UTC)" in sections(await daily.say("time 18:45"))
+    answer = sections(await daily.say("timezone Europe/Berlin"))
+    assert answer == "Done. Your daily brief comes at 18:45 (Europe/Berlin) with up to 5 stories."
+    subscriber = await subscriber_in(daily.db)
+    assert subscriber is not None and subscriber.next_run_at is not None
+    assert (subscriber.local_time, subscriber.timezone) == ("18:45", "Europe/Berlin")
+    due = subscriber.next_run_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+    assert (due.hour, due.minute) == (18, 45)
+
+    refusal = await daily.say("timezone Mars/Olympus")
+    assert sections(refusal).startswith("I don't know the time zone “Mars/Olympus”.")
+    assert "Europe/Berlin" in sections(refusal)
+    assert (await subscriber_in(daily.db)).timezone == "Europe/Berlin"  # type: ignore[union-attr]
+    tokyo = await daily.press(button(refusal, "Tokyo"))
+    assert (
+        sections(tokyo)
+        == "Done. Your daily brief comes at 18:45 (Asia/Tokyo) with up to 5 stories."
+    )
+    # The zone buttons under the first confirmation work too.
+    await daily.press(button(first, "New York"))
+    assert (await subscriber_in(daily.db)).timezone == "America/New_York"  # type: ignore[union-attr]
+
+    assert "paused" in sections(await daily.say("pause"))
+    assert (await subscriber_in(daily.db)).next_run_at is None  # type: ignore[union-attr]
+    assert "comes at 18:45 (America/New_York)" in sections(await daily.say("resume"))
+
+    # /brief forget everything asks first, then deletes the stored subscription too.
+    ask = await daily.say("forget everything")
+    assert "your 1 feed subscription" in sections(ask)
+    gone = await daily.press(button(ask, "Forget everything"))
+    assert "your 1 feed subscription, topics and brief settings" in sections(gone)
+    assert await subscriber_in(daily.db) is None
+
+
+async def test_digest_delivers_a_brief_and_questions_follow(daily: Daily) -> None:
+    feed = daily.site.feed("/harbour.xml", "Riverton Gazette")
+    title, body = BRIDGE.split("\n", 1)
+    paragraphs = [p.strip() for p in body.split("\n\n") if p.strip()]
+    daily.site.publish("/harbour.xml", title, paragraphs)
+    await daily.say(f"subscribe {feed}")
+    assert await daily.scheduler.poll_feeds() == 1  # the story is read and analysed
+
+    digest = await daily.say("digest")
+    assert digest.blocks[0]["type"] == "header"
+    assert digest.blocks[0]["text"]["text"].startswith("Your brief right now")
+    text = sections(digest)
+    assert f"*1. {title}*" in text
+    assert "• " in text  # the story's summary lines
+    assert "/brief digest" in text  # the small print's hint, spelled the Slack way
+    assert button(digest, "My subscriptions")["value"] == "s:l"
+
+    # The digest's story is this channel's article now: /brief ask is answered from it.
+    answer = sections(await daily.say("ask What did Okafor say about the cost?"))
+    assert "Okafor" in answer and "the cost estimate was far too optimistic" in answer
+
+
+async def test_articles_starting_with_a_command_word_are_still_briefed(daily: Daily) -> None:
+    lead = BRIDGE.split("\n", 1)[1].strip()
+    brief = await daily.say("Time for a new bridge: " + BRIDGE)
+    assert brief.blocks[0]["type"] == "header"
+    assert "Riverton council backs new harbour bridge" in brief.blocks[0]["text"]["text"]
+    assert [b["text"]["text"] for b in buttons_of(brief)] == ["Quotes", "Who said what", "Timeline"]
+    one_line = await daily.say("Stories like this one: " + " ".join(lead.split()))
+    assert one_line.blocks[0]["type"] == "header"
+    assert "Vasquez" in sections(one_line)
+    assert await subscriber_in(daily.db) is None, "no command ran"
+
+
+async def test_operator_commands_answer_admins_only(daily: Daily) -> None:
+    feed = daily.site.feed("/planet.xml", "Daily Planet")
+    await daily.say(f"subscribe {feed}")  # one subscriber: this channel
+
+    refused = sections(await daily.say("stats"))
+    assert refused.startswith("I don't know the command /brief stats.")
+    assert "/brief ask &lt;question&gt;" in refused and "Subscribers" not in refused
+    assert "stats" not in sections(await daily.say("help"))
+
+    stats = await daily.say("stats", user=ADMIN, channel="D0ADMIN01")
+    assert stats.blocks[0]["text"]["text"] == "NewsBrief status"
+    text = sections(stats)
+    assert "• Subscribers: 1 active, 0 paused, 0 blocked the bot (1 chats in all)" in text
+    assert "• Feeds: 1, 0 failing" in text
+    assert "/brief stats" in sections(await daily.say("help", user=ADMIN, channel="D0ADMIN01"))
+
+    # An operator's broadcast may run over several lines; it waits for a confirming press.
+    notice = "Maintenance tonight at 22:00 UTC.\nBack by 22:10 — sorry for the gap."
+    confirm = await daily.say(f"broadcast {notice}", user=ADMIN, channel="D0ADMIN01")
+    assert confirm.blocks[0]["text"]["text"] == "Send this to 1 subscribers?"
+    assert daily.fake.posts() == []
+    send = button(confirm, "Send to 1")
+    other = await daily.press(send, channel="D0ADMIN01")  # someone else's press does nothing
+    assert sections(other) == "That button has expired."
+    report = await daily.press(send, user=ADMIN, channel="D0ADMIN01")
+    assert sections(report) == "Broadcast sent to 1 of 1 chats."
+    [post] = daily.fake.posts(CHANNEL)
+    assert "Maintenance tonight at 22:00 UTC." in sections(post)
+    assert "Back by 22:10" in sections(post)
+    # The same text from someone else is an article to brief, not a broadcast.
+    stranger = sections(await daily.say(f"broadcast {notice}"))
+    assert "Broadcast" not in stranger and len(daily.fake.posts()) == 1
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -467,6 +738,63 @@ def test_parse_command_text() -> None:
         "Who will pay? The council said",
     )
     assert parse_command_text("") == ("brief", "")
+
+
+def test_parse_command_text_with_plugin_commands() -> None:
+    more = PLUGIN_COMMANDS
+    feed = "https://example.com/rss.xml"
+    assert parse_command_text(f"subscribe {feed} tariffs steel", more) == (
+        "subscribe",
+        f"{feed} tariffs steel",
+    )
+    assert parse_command_text("Time 07:30", more) == ("time", "07:30")
+    assert parse_command_text("timezone Europe/Berlin", more) == ("timezone", "Europe/Berlin")
+    assert parse_command_text("subscriptions", more) == ("subscriptions", "")
+    assert parse_command_text("stats", more) == ("stats", "")
+    assert parse_command_text("forget everything", more) == ("forget", "everything")
+    # Without the plugins (a core without subscriptions) the words are article text.
+    assert parse_command_text(f"subscribe {feed}", frozenset()) == ("brief", f"subscribe {feed}")
+    # A plugin word followed by an article is an article: several lines, or long prose.
+    article = "Time is running out for the causeway.\nThe council voted 7-2 on Tuesday."
+    assert parse_command_text(article, more) == ("brief", article)
+    prose = "Stories " + "about the harbour bridge vote " * 10
+    assert parse_command_text(prose, more) == ("brief", prose.strip())
+    # /import takes OPML, which spans lines.
+    opml = '<opml version="2.0"><body>\n<outline xmlUrl="https://a.example/rss"/>\n</body></opml>'
+    assert parse_command_text(f"import {opml}", more) == ("import", opml)
+    # A broadcast keeps its lines, but only for those allowed to send one.
+    notice = "broadcast Down at 22:00 UTC.\nBack by 22:10."
+    assert parse_command_text(notice, more, frozenset({"broadcast"})) == (
+        "broadcast",
+        "Down at 22:00 UTC.\nBack by 22:10.",
+    )
+    assert parse_command_text(notice, more) == ("brief", notice)
+
+
+def test_command_hints_are_spelled_as_brief_subcommands() -> None:
+    words = PLUGIN_COMMANDS | {"ask", "quotes", "brief", "help", "forget"}
+    reply = Reply(
+        (
+            Heading("Why /time matters"),
+            Text("Set it with /time 07:30 or /timezone Europe/Berlin; see /subscriptions."),
+            Context("Send /digest any time · https://news.example/time · 24/7 · and/or /brief x"),
+            Bullets(("“/forget everything” deletes it all",)),
+            Quote("type /help now", "Jane Okafor"),
+        )
+    )
+    blocks = slack_commands(reply, words).blocks
+    assert blocks[0] == Heading("Why /time matters")  # article words stay as written
+    assert blocks[1] == Text(
+        "Set it with /brief time 07:30 or /brief timezone Europe/Berlin; see /brief subscriptions."
+    )
+    assert blocks[2] == Context(
+        "Send /brief digest any time · https://news.example/time · 24/7 · and/or /brief x"
+    )
+    assert blocks[3] == Bullets(("“/brief forget everything” deletes it all",))
+    assert blocks[4] == Quote("type /help now", "Jane Okafor")
+    assert slack_commands(Reply((Text("nothing to change"),)), words) == Reply(
+        (Text("nothing to change"),)
+    )
 
 
 def test_seen_cache_is_bounded_and_expires() -> None:
