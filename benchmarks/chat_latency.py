@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import percentile
 from pydantic import SecretStr
 
 from bot.core import ChatCore
@@ -41,11 +42,6 @@ def articles(count: int) -> list[str]:
         return [row["article"] for row in rows[1 : count + 1]]
     samples = [p.read_text("utf-8") for p in sorted((ROOT / "examples").glob("*.txt"))]
     return [f"{samples[i % len(samples)]}\nEditor's note {i}: updated." for i in range(count)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def arrival(fake: FakeTelegram, chat_id: int, count: int, started: float) -> float:
