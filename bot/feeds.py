@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 
 from bot.storage.config import Clock, DeliverySettings
 from bot.storage.db import Database
-from bot.storage.models import Feed
+from bot.storage.models import Feed, Subscription
 from summarizer.fetching import FetchError, FetchPolicy, GuardedClient, Resolver, fetch
 
 log = logging.getLogger(__name__)
@@ -208,12 +208,13 @@ class FeedPoller:
         return float(min(self.config.feed_max_backoff_s, base * 2 ** min(failures, 30)))
 
     async def claim_due(self, limit: int = 50) -> list[Feed]:
-        """Due feeds, each claimed with a compare-and-set on ``next_poll_at`` (one poller wins)."""
+        """Due feeds someone reads, each claimed with a compare-and-set (one poller wins)."""
         now = self.now()
         async with self.db.transaction() as session:
+            subscribed = select(Subscription.id).where(Subscription.feed_id == Feed.id).exists()
             result = await session.execute(
                 select(Feed)
-                .where(Feed.next_poll_at <= now)
+                .where(Feed.next_poll_at <= now, subscribed)  # nobody reads it: not polled
                 .order_by(Feed.next_poll_at)
                 .limit(limit)
             )

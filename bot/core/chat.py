@@ -78,7 +78,7 @@ HELP = (
     "Send me a news article — paste its text or a link — and I'll give you a short, "
     "faithful brief. Then ask me who said what, and when.",
     "Commands: /brief <link or text> · /ask <question> · /quotes [speaker] · "
-    "/who · /when · /forget · /help",
+    "/who · /when · /forget [everything] · /help",
     "Daily briefs: /subscribe <feed URL> [keywords] · /subscriptions · /topics <words> · "
     "/time 07:30 · /timezone Europe/Berlin · /stories 5 · /digest · /pause · /resume",
     "Examples: “what did the mayor say about the bridge?”, “quote Okafor”, "
