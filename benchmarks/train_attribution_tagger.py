@@ -420,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dilations", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-rule-features", action="store_true")
     parser.add_argument(
         "--train-limit", type=int, default=None, help="only the first N train articles"
@@ -464,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         lr=args.lr,
         use_rules=not args.no_rule_features,
+        seed=args.seed,
     )
     arrays["layers"] = np.array([args.layers], np.float32)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -255,7 +255,8 @@ _CONTENT_STOP = re.compile(
     r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|which|who|whose|"
     r"saying|adding|noting|arguing|telling|insisting|explaining|claiming|warning|asserting|"
     r"calling|implicitly|explicitly|citing|although|though|even\s+though|even\s+as|whereas|"
-    r"but\s+(?:he|she|they)\s+(?!said|says|added|told|thinks|believes))\b"
+    r"but\s+(?:he|she|they)\s+(?!said|says|added|told|thinks|believes|knows|hopes|feels|"
+    r"wants|expects|fears|worries|warned|insisted|argued|noted))\b"
     r"|\s+(?:and|but)\s+(?:(?:also|then|later)\s+)?(?:said|says|added|adds|warned|warns|told|"
     r"tells|noted|notes|argued|argues|claimed|claims|insisted|insists|asked|asks|called|calls|"
     r"urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|encouraged|"
@@ -454,6 +455,18 @@ class _Resolver:
                 if _SENTENCE_BREAK.search(inner) or re.search(r"[;:]\s", inner) or len(inner) > 220:
                     continue
                 inner_end = clause_start + appositive.start()
+                named = self.index.mention_starting_at(clause_start + appositive.end())
+                if (
+                    named is not None
+                    and named.end == clause_start + len(left) - 1
+                    and self.index.kind(named.entity) == "person"
+                    and re.search(
+                        r"\b(?:his|her|their|the|a|an)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?$",
+                        left[: appositive.start()],
+                        re.IGNORECASE,
+                    )
+                ):
+                    return (named.start, named.end)  # "his daughter, Claudette King, told"
                 mention = self.index.mention_ending_at(inner_end, clause_start)
                 if mention is not None and (
                     self.index.kind(mention.entity) != "unknown"
@@ -659,6 +672,10 @@ class _Resolver:
             return mention.entity if mention is not None else None
         if lowered in ("i", "we", "you"):
             return None
+        if written.isupper() and written.isalpha():  # a transcript's "PENCE:" is Mike Pence
+            person = self.index.person_by_surname(written)
+            if person is not None:
+                return person
         institution = _INSTITUTION.match(written)
         if institution:
             org_start = span[0] + institution.start("org")
@@ -673,7 +690,8 @@ class _Resolver:
         if description:
             return self.index.resolve_description(description.group(1), span[0])
         if re.fullmatch(r"(?:[A-Z][\w’'.\-]*\s*){1,4}", written):
-            return self.index.find_by_name(written)
+            found = self.index.find_by_name(written)
+            return found
         return None
 
     def _written_speaker(self, span: Span) -> str | None:
@@ -1090,9 +1108,16 @@ class _IndirectPass:
             # "That ''is the thing that saved us,'' said Carole Taylor": an inverted subject.
             subject = self.resolver.subject_after(cue[1], sentence.end)
             inverted = subject is not None
-        if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
+        verb = match.group().lower()
+        if (
+            subject is None
+            and text[sentence.start : cue[0]].rstrip().endswith(",")
+            and not verb.endswith("ing")
+            and verb not in _TELL_FORMS
+        ):
             # "…could start this week, said Brian Baker, a longtime adviser": a name right
-            # after the verb, ending the clause, is the inverted subject.
+            # after the verb, ending the clause, is the inverted subject ("…, suggesting the
+            # debate erased …" and "…, told the Los Angeles Times" are not).
             subject = self._named_inverted_subject(cue[1], sentence.end)
             inverted = subject is not None
         if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
@@ -1123,6 +1148,12 @@ class _IndirectPass:
         ):
             content_end = cue[0] if inverted else subject[0]
             head = text[sentence.start : content_end].rstrip()
+            # "…, his daughter, Claudette King, told": the role before the name is no content.
+            role = re.search(
+                r"(?<=[,”\"])\s*(?:his|her|their|the|a|an)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?,$", head
+            )
+            if role and not inverted:
+                head = head[: role.start()]
             closing = re.search(r",(?:”|\"|'')$", head)
             content: Span | None
             if closing:
@@ -1426,7 +1457,7 @@ class _IndirectPass:
         words = between.split()
         if len(words) > 10:
             return False
-        if verb in _TELL_FORMS and len(words) <= 8:
+        if verb in _TELL_FORMS and len(words) <= 8 and not re.search(r"[“”\"‘']{1}\w", between):
             return True  # "told a meeting of Pacific Island leaders that …"
         return re.match(_ADVERBIAL_START, between, re.IGNORECASE) is not None
 
@@ -1605,7 +1636,7 @@ def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft
         subject = (base + match.start("source"), base + match.end("source"))
         cue = (base + match.start("cue"), base + match.end("cue"))
         start, end = base + match.start("content"), base + match.end("content")
-        if text[start] in "“\"" and text[end - 1] in "”\"":
+        if text[start] in '“"' and text[end - 1] in '”"':
             start, end = start + 1, end - 1
         attribution = resolver.attribution(subject, cue)
         yield _Draft((start, end), "direct", attribution, paragraph.index)
@@ -1663,7 +1694,7 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
     notes = {
         p.index
         for p in article.paragraphs
-        if _NOT_A_SPEAKER.match(article.text[p.start : min(p.end, p.start + 40)].lstrip("“\" "))
+        if _NOT_A_SPEAKER.match(article.text[p.start : min(p.end, p.start + 40)].lstrip('“" '))
     }
     kept: list[_Draft] = []
     seen: set[Span] = set()

@@ -734,6 +734,14 @@ class SpeakerIndex:
             return self.mentions[i]
         return None
 
+    def person_by_surname(self, surname: str) -> int | None:
+        """The person whose full name ends in ``surname`` ("PENCE" in a transcript)."""
+        key = surname.lower()
+        for i, group in enumerate(self._groups):
+            if group.kind == "person" and group.key == key and any(" " in n for n in group.names):
+                return i
+        return None
+
     def find_by_name(self, written: str) -> int | None:
         """The entity a bare written name belongs to (headline text has no mentions)."""
         words = [w for w in written.split() if w not in _TITLES]
