@@ -285,27 +285,6 @@ def _conv(h: FloatArray, weight: FloatArray, bias: FloatArray, dilation: int) ->
     return out
 
 
-def split_heads(arrays: dict[str, FloatArray]) -> list[dict[str, FloatArray]]:
-    """One head's arrays, or an ensemble's: keys ``h0/w_in``, ``h1/w_in``, … per head."""
-    prefixes = sorted({k.split("/", 1)[0] for k in arrays if "/" in k})
-    if not prefixes:
-        return [arrays]
-    return [
-        {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(p + "/")}
-        for p in prefixes
-    ]
-
-
-def _head_probabilities(a: dict[str, FloatArray], features: FloatArray) -> FloatArray:
-    dilations = [int(d) for d in a["dilations"]]
-    x = ((features - a["mean"]) / a["std"]).astype(np.float32)
-    h = _gelu(x @ a["w_in"].T + a["b_in"])
-    for k, dilation in enumerate(dilations):
-        h = h + _gelu(_conv(h, a[f"w_conv{k}"], a[f"b_conv{k}"], dilation))
-    logits = h @ a["w_out"].T + a["b_out"]
-    return _softmax(logits.reshape(len(features), 3, 3))
-
-
 def _softmax(x: FloatArray) -> FloatArray:
     e: FloatArray = np.exp(x - x.max(axis=-1, keepdims=True)).astype(np.float32)
     out: FloatArray = (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
@@ -353,7 +332,7 @@ class AttributionTagger:
     ) -> None:
         self.arrays = arrays
         self.source = source
-        self.heads = split_heads(arrays)
+        self.dilations = [int(d) for d in arrays["dilations"]]
         settings = arrays.get("decoding")
         self.decoding = decoding or (
             Decoding.from_array(settings) if settings is not None else Decoding()
@@ -381,22 +360,22 @@ class AttributionTagger:
     # ------------------------------------------------------------------- inference
 
     def probabilities(self, features: FloatArray) -> FloatArray:
-        """Tag probabilities ``(n, 3, 3)``: head (content/source/cue) × (O, B, I).
-
-        With several trained heads (an ensemble) their probabilities are averaged.
-        """
+        """Tag probabilities ``(n, 3, 3)``: head (content/source/cue) × (O, B, I)."""
+        a = self.arrays
         if not len(features):
             return np.zeros((0, 3, 3), dtype=np.float32)
-        total = np.zeros((len(features), 3, 3), dtype=np.float32)
-        for head in self.heads:
-            total += _head_probabilities(head, features)
-        return total / np.float32(len(self.heads))
+        x = ((features - a["mean"]) / a["std"]).astype(np.float32)
+        h = _gelu(x @ a["w_in"].T + a["b_in"])
+        for k in range(len(self.dilations)):
+            h = h + _gelu(_conv(h, a[f"w_conv{k}"], a[f"b_conv{k}"], self.dilations[k]))
+        logits = h @ a["w_out"].T + a["b_out"]
+        return _softmax(logits.reshape(len(features), 3, 3))
 
     def tag(
         self, article: Article, token_feats: TokenFeatures, records: Sequence[QuoteRecord] = ()
     ) -> FloatArray:
         lexical = lexical_features(article, token_feats.offsets, records)
-        if "use_rules" in self.heads[0] and not self.heads[0]["use_rules"][0]:
+        if "use_rules" in self.arrays and not self.arrays["use_rules"][0]:
             lexical[:, 9:13] = 0.0
         return self.probabilities(np.concatenate([token_feats.hidden, lexical], axis=1))
 
