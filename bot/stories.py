@@ -11,13 +11,15 @@ stories per delivery pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -39,6 +41,8 @@ from summarizer.reading import Article, ReadError, build_article, read_source
 log = logging.getLogger(__name__)
 
 SUMMARY_LINES = 2
+#: Texts per embedding call while ingesting: few calls, each far inside the model time limit.
+EMBED_CHUNK = 64
 
 _TRACKING = re.compile(
     r"^(utm_\w*|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|igshid|yclid|_hsenc|_hsmi|ref|ref_src|"
@@ -96,20 +100,44 @@ class IngestStats:
     skipped: int = 0
 
 
+@dataclass(eq=False)
+class _Candidate:
+    """A read article that is not a known URL: merged into a story or a new one."""
+
+    key: str
+    canon: str | None
+    first: tuple[int, FeedItem]  # the feed and item it was read from
+    article: Article
+    title: str
+    same_text: int | None  # a stored story with exactly this text
+    vector: np.ndarray | None = None
+    story: Story | None = None
+    story_id: int | None = None
+
+    @property
+    def item(self) -> FeedItem:
+        return self.first[1]
+
+    @property
+    def resolved(self) -> int | None:
+        return self.story.id if self.story is not None else self.story_id
+
+
 class _NearIndex:
     """Recent story vectors (L2-normalised) kept in memory, refreshed from the database."""
 
     def __init__(self) -> None:
         self.ids: list[int] = []
         self.seen: list[datetime] = []
-        self.matrix = np.zeros((0, 384), dtype=np.float32)
+        self.rows: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
         self.max_id = 0
 
     def add(self, story_id: int, vector: np.ndarray, seen: datetime) -> None:
         self.ids.append(story_id)
         self.seen.append(seen)
-        row = vector.astype(np.float32).reshape(1, -1)
-        self.matrix = row if not len(self.matrix) else np.vstack([self.matrix, row])
+        self.rows.append(vector.astype(np.float32).reshape(-1))
+        self._matrix = None  # stacked again on the next search, not on every add
         self.max_id = max(self.max_id, story_id)
 
     def prune(self, since: datetime) -> None:
@@ -117,12 +145,15 @@ class _NearIndex:
         if len(keep) != len(self.ids):
             self.ids = [self.ids[i] for i in keep]
             self.seen = [self.seen[i] for i in keep]
-            self.matrix = self.matrix[keep] if keep else np.zeros((0, 384), dtype=np.float32)
+            self.rows = [self.rows[i] for i in keep]
+            self._matrix = None
 
     def nearest(self, vector: np.ndarray) -> tuple[int | None, float]:
         if not self.ids:
             return None, 0.0
-        scores = self.matrix @ vector.astype(np.float32)
+        if self._matrix is None:
+            self._matrix = np.stack(self.rows)
+        scores = self._matrix @ vector.astype(np.float32)
         best = int(np.argmax(scores))
         return self.ids[best], float(scores[best])
 
@@ -151,27 +182,38 @@ class StoryService:
         self._briefs: OrderedDict[int, Brief] = OrderedDict()
         self._brief_cache = brief_cache
         self._index = _NearIndex()
-        self._inflight: dict[str, asyncio.Future[int | None]] = {}
-        self._analyse_lock = asyncio.Lock()  # dedup decision + analysis + insert, one at a time
+        self._analyse_lock = asyncio.Lock()
         self._fetch = asyncio.Semaphore(config.article_fetch_concurrency)
 
     # --- ingest ---------------------------------------------------------------------------
 
     async def ingest(self, report: PollReport) -> list[int]:
-        """All items of one polling pass; the ids of stories that are new."""
-        batches = [self.ingest_feed(feed_id, items) for feed_id, items in report.items.items()]
-        results = await asyncio.gather(*batches)
-        return [story_id for ids in results for story_id in ids]
+        """All items of one polling pass, as one batch; the ids of stories that are new.
+
+        Batched so the cost is per distinct story, not per item or per round trip: known
+        URLs and guids are looked up in bulk, pages are read concurrently, every lead is
+        embedded in one model call and every new story's sentences in a few more (the
+        analysis then finds them cached), and the new stories and all their sources are
+        written in one transaction.
+        """
+        pending: list[tuple[int, FeedItem]] = []
+        for feed_id, items in report.items.items():
+            pending.extend((feed_id, item) for item in await self._unseen(feed_id, items))
+        return await self._ingest_items(pending)
 
     async def ingest_feed(self, feed_id: int, items: Sequence[FeedItem]) -> list[int]:
+        return await self._ingest_items([(feed_id, i) for i in await self._unseen(feed_id, items)])
+
+    async def _unseen(self, feed_id: int, items: Sequence[FeedItem]) -> list[FeedItem]:
+        """Recent items of a feed whose guid this feed has not carried before."""
         if not items:
             return []
         cutoff = self.now() - timedelta(hours=self.config.story_window_h)
         fresh = [i for i in items if i.published is None or i.published >= cutoff]
         self.stats.skipped += len(items) - len(fresh)
         guids = list(dict.fromkeys(i.guid[:2000] for i in fresh))
+        seen: set[str] = set()
         async with self.db.sessions() as session:
-            seen: set[str] = set()
             for start in range(0, len(guids), 500):
                 result = await session.execute(
                     select(StorySource.guid).where(
@@ -183,55 +225,278 @@ class StoryService:
         new = [item for item in fresh if item.guid[:2000] not in seen]
         new = list({item.guid: item for item in new}.values())
         self.stats.items += len(new)
-        created = await asyncio.gather(*(self._item(feed_id, item) for item in new))
-        return [story_id for story_id in created if story_id is not None]
+        return new
 
-    async def _item(self, feed_id: int, item: FeedItem) -> int | None:
-        """The id of the story if it is new; None when merged or unreadable."""
-        canon = canonical_url(item.url)
-        key = canon or f"guid:{item.guid}"
-        waiting = self._inflight.get(key)
-        if waiting is not None:  # the same URL from another feed, being read right now
-            other = await asyncio.shield(waiting)
-            if other is not None:
-                await self._link(other, feed_id, item)
-            return None
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        story_id: int | None = None
-        created = False
-        try:
-            story_id, created = await self._resolve(feed_id, item, canon)
-        except (ReadError, ModelError) as error:
-            log.warning("story %s not analysed: %s", item.url or item.guid, error)
-        finally:
-            future.set_result(story_id)
-            del self._inflight[key]
-        return story_id if created else None
+    async def _ingest_items(self, entries: Sequence[tuple[int, FeedItem]]) -> list[int]:
+        if not entries:
+            return []
+        # One representative per URL (or guid); the others only add their feed as a source.
+        groups: dict[str, list[tuple[int, FeedItem]]] = {}
+        canons: dict[str, str | None] = {}
+        for feed_id, item in entries:
+            canon = canonical_url(item.url)
+            key = canon or f"guid:{item.guid}"
+            groups.setdefault(key, []).append((feed_id, item))
+            canons[key] = canon
+        async with self._analyse_lock:  # dedup decisions + analysis + insert, one batch at a time
+            known = await self._known_many(groups, canons)
+            links: list[tuple[int | _Candidate, int, FeedItem]] = []
+            unread = []
+            for key, members in groups.items():
+                if key in known:
+                    links.extend((known[key], feed_id, item) for feed_id, item in members)
+                else:
+                    unread.append(key)
+            articles = await asyncio.gather(*(self._read(groups[k][0][1]) for k in unread))
+            read = [(k, a) for k, a in zip(unread, articles, strict=True) if a is not None]
+            try:
+                candidates = await self._candidates(read, groups, canons)
+            except ModelError as error:  # the items stay unseen: the next poll retries them
+                log.warning("%d stories not analysed: %s", len(read), error)
+                candidates = []
+            fresh = await self._decide(candidates, links, groups)
+            created = await self._analyse_and_store(fresh)
+            await self._link_many(links)
+        return created
 
-    async def _resolve(
-        self, feed_id: int, item: FeedItem, canon: str | None
-    ) -> tuple[int | None, bool]:
-        existing = await self._known(canon, item.guid)
-        if existing is not None:
-            await self._link(existing, feed_id, item)
-            return existing, False
-        article = await self._read(item)
-        if article is None:
-            return None, False
-        async with self._analyse_lock:
-            return await self._store(feed_id, item, canon, article)
-
-    async def _known(self, canon: str | None, guid: str) -> int | None:
+    async def _known_many(
+        self, groups: Mapping[str, list[tuple[int, FeedItem]]], canons: Mapping[str, str | None]
+    ) -> dict[str, int]:
+        """Keys whose URL or guid is already a stored story."""
+        by_canon = {canon: key for key, canon in canons.items() if canon}
+        by_guid = {item.guid[:2000]: key for key, members in groups.items() for _, item in members}
+        found: dict[str, int] = {}
         async with self.db.sessions() as session:
-            if canon:
-                found = await session.scalar(select(Story.id).where(Story.canonical_url == canon))
-                if found is not None:
-                    return int(found)
-            found = await session.scalar(
-                select(StorySource.story_id).where(StorySource.guid == guid[:2000]).limit(1)
+            urls = list(by_canon)
+            for start in range(0, len(urls), 500):
+                rows = await session.execute(
+                    select(Story.canonical_url, Story.id).where(
+                        Story.canonical_url.in_(urls[start : start + 500])
+                    )
+                )
+                for canon, story_id in rows:
+                    if canon in by_canon:
+                        found.setdefault(by_canon[canon], int(story_id))
+            guids = list(by_guid)
+            for start in range(0, len(guids), 500):
+                sources = await session.execute(
+                    select(StorySource.guid, StorySource.story_id).where(
+                        StorySource.guid.in_(guids[start : start + 500]),
+                        StorySource.story_id.is_not(None),
+                    )
+                )
+                for guid, story_id in sources:
+                    found.setdefault(by_guid[guid], int(story_id))
+        return found
+
+    async def _candidates(
+        self,
+        read: Sequence[tuple[str, Article]],
+        groups: Mapping[str, list[tuple[int, FeedItem]]],
+        canons: Mapping[str, str | None],
+    ) -> list[_Candidate]:
+        """Read articles with their content hash's stored story (if any) and lead vector."""
+        hashes = list({article.content_hash for _, article in read})
+        stored: dict[str, int] = {}
+        async with self.db.sessions() as session:
+            for start in range(0, len(hashes), 500):
+                rows = await session.execute(
+                    select(Story.content_hash, Story.id).where(
+                        Story.content_hash.in_(hashes[start : start + 500])
+                    )
+                )
+                for content_hash, story_id in rows:
+                    stored.setdefault(content_hash, int(story_id))
+        out = []
+        for key, article in read:
+            item = groups[key][0][1]
+            title = (article.title or item.title or "Untitled").strip()
+            same = stored.get(article.content_hash)
+            out.append(_Candidate(key, canons[key], groups[key][0], article, title, same))
+        todo = [c for c in out if c.same_text is None]
+        for start in range(0, len(todo), EMBED_CHUNK):  # each call well inside the time limit
+            chunk = todo[start : start + EMBED_CHUNK]
+            vectors = await self.models.embed([_lead(c.article, c.title) for c in chunk])
+            self.stats.embedded += len(chunk)
+            for candidate, vector in zip(chunk, vectors, strict=True):
+                candidate.vector = vector
+        return out
+
+    async def _decide(
+        self,
+        candidates: Sequence[_Candidate],
+        links: list[tuple[int | _Candidate, int, FeedItem]],
+        groups: Mapping[str, list[tuple[int, FeedItem]]],
+    ) -> list[_Candidate]:
+        """In arrival order: same text or near a known (or earlier new) story → merged."""
+        await self._refresh_index()
+        fresh: list[_Candidate] = []
+        batch = np.zeros((len(candidates), 384), dtype=np.float32)  # vectors of ``fresh``
+        by_hash: dict[str, _Candidate] = {}
+        for candidate in candidates:
+            target: int | _Candidate | None = candidate.same_text
+            if target is None:
+                target = by_hash.get(candidate.article.content_hash)
+            if target is None and candidate.vector is not None:
+                near, score = self._index.nearest(candidate.vector)
+                best: int | _Candidate | None = near
+                if fresh:  # new stories of this same batch
+                    scores = batch[: len(fresh)] @ candidate.vector.astype(np.float32)
+                    closest = int(np.argmax(scores))
+                    if float(scores[closest]) > score:
+                        best, score = fresh[closest], float(scores[closest])
+                if best is not None and score >= self.config.dedup_threshold:
+                    log.info("%s is a near-duplicate (%.2f)", candidate.item.url, score)
+                    target = best
+            members = groups[candidate.key]
+            if target is None:
+                if candidate.vector is not None:
+                    batch[len(fresh)] = candidate.vector
+                fresh.append(candidate)
+                by_hash[candidate.article.content_hash] = candidate
+                links.extend((candidate, feed_id, item) for feed_id, item in members[1:])
+            else:
+                links.extend((target, feed_id, item) for feed_id, item in members)
+        return fresh
+
+    async def _analyse_and_store(self, fresh: Sequence[_Candidate]) -> list[int]:
+        """One model pass per new story, then every new story in one transaction."""
+        if not fresh:
+            return []
+        # Embed every sentence of the batch in a few length-sorted calls; each story's
+        # analysis below then finds its sentences in the model service's cache.
+        briefs: list[tuple[_Candidate, Brief]] = []
+        for index, candidate in enumerate(fresh):
+            if index % 32 == 0:
+                chunk = fresh[index : index + 32]
+                texts = sorted({s.text for c in chunk for s in c.article.sentences}, key=len)
+                for start in range(0, len(texts), EMBED_CHUNK):
+                    with contextlib.suppress(ModelError):  # make_brief retries and reports
+                        await self.models.embed(texts[start : start + EMBED_CHUNK])
+            try:
+                brief = await make_brief(
+                    candidate.article,
+                    self.models,
+                    method=self.settings.summary_method,
+                    sentences=SUMMARY_LINES,
+                )
+            except ModelError as error:
+                log.warning("story %s not analysed: %s", candidate.item.url, error)
+                continue
+            self.stats.analysed += 1
+            briefs.append((candidate, brief))
+        now = self.now()
+        try:
+            async with self.db.transaction() as session:
+                for candidate, brief in briefs:
+                    candidate.story = self._story_row(candidate, brief, now)
+                    session.add(candidate.story)
+                await session.flush()
+                for candidate, _ in briefs:
+                    assert candidate.story is not None
+                    session.add(self._source_row(candidate.story.id, *candidate.first, now))
+        except IntegrityError:  # another bot process stored one of these URLs meanwhile
+            return await self._store_one_by_one(briefs, now)
+        created = []
+        for candidate, brief in briefs:
+            assert candidate.story is not None and candidate.vector is not None
+            self._index.add(candidate.story.id, candidate.vector, now)
+            self._cache(candidate.story.id, brief)
+            created.append(candidate.story.id)
+        self.stats.new_stories += len(created)
+        return created
+
+    async def _store_one_by_one(
+        self, briefs: Sequence[tuple[_Candidate, Brief]], now: datetime
+    ) -> list[int]:
+        created = []
+        for candidate, brief in briefs:
+            candidate.story = None
+            story = self._story_row(candidate, brief, now)
+            try:
+                async with self.db.transaction() as session:
+                    session.add(story)
+                    await session.flush()
+                    session.add(self._source_row(story.id, *candidate.first, now))
+            except IntegrityError:
+                other = await self._known_many(
+                    {candidate.key: [candidate.first]}, {candidate.key: candidate.canon}
+                )
+                candidate.story_id = other.get(candidate.key)
+                if candidate.story_id is not None:
+                    await self._link_many([(candidate.story_id, *candidate.first)])
+                continue
+            candidate.story = story
+            assert candidate.vector is not None
+            self._index.add(story.id, candidate.vector, now)
+            self._cache(story.id, brief)
+            created.append(story.id)
+        self.stats.new_stories += len(created)
+        return created
+
+    def _story_row(self, candidate: _Candidate, brief: Brief, now: datetime) -> Story:
+        key = brief.who_said_what[0].quote if brief.who_said_what else None
+        assert candidate.vector is not None
+        return Story(
+            canonical_url=candidate.canon,
+            content_hash=candidate.article.content_hash,
+            title=candidate.title[:1000],
+            url=candidate.item.url,
+            text=candidate.article.text,
+            bullets=[b.text for b in brief.summary.bullets[:SUMMARY_LINES]],
+            quote=key.content.strip().rstrip(",") if key else None,
+            speaker=key.speaker if key else None,
+            embedding=candidate.vector.astype(np.float32).tobytes(),
+            published_on=candidate.article.published,
+            first_seen_at=now,
+            sources=1,
+        )
+
+    @staticmethod
+    def _source_row(story_id: int, feed_id: int, item: FeedItem, now: datetime) -> StorySource:
+        return StorySource(
+            story_id=story_id, feed_id=feed_id, guid=item.guid[:2000], url=item.url, seen_at=now
+        )
+
+    async def _link_many(self, links: Sequence[tuple[int | _Candidate, int, FeedItem]]) -> None:
+        """Record that feeds carried known stories; recount their distinct sources."""
+        rows: list[dict[str, Any]] = []
+        for target, feed_id, item in links:
+            story_id = target if isinstance(target, int) else target.resolved
+            if story_id is None:  # its story could not be analysed or stored
+                continue
+            rows.append(
+                {
+                    "story_id": story_id,
+                    "feed_id": feed_id,
+                    "guid": item.guid[:2000],
+                    "url": item.url,
+                    "seen_at": self.now(),
+                }
             )
-            return int(found) if found is not None else None
+        if not rows:
+            return
+        table = StorySource.__table__
+        assert isinstance(table, Table)
+        stories = sorted({row["story_id"] for row in rows})
+        async with self.db.transaction() as session:
+            dialect = session.get_bind().dialect.name
+            for start in range(0, len(rows), 500):
+                await session.execute(
+                    insert_ignore(dialect, table, ["feed_id", "guid"]), rows[start : start + 500]
+                )
+            for start in range(0, len(stories), 500):
+                chunk = stories[start : start + 500]
+                counts = await session.execute(
+                    select(StorySource.story_id, func.count(func.distinct(StorySource.feed_id)))
+                    .where(StorySource.story_id.in_(chunk))
+                    .group_by(StorySource.story_id)
+                )
+                await session.execute(
+                    update(Story),
+                    [{"id": int(sid), "sources": int(n)} for sid, n in counts if sid is not None],
+                )
+        self.stats.merged += len(rows)
 
     async def _read(self, item: FeedItem) -> Article | None:
         """The article page read with summarizer.reading, else the feed's own summary."""
@@ -265,93 +530,6 @@ class StoryService:
             except ReadError:
                 continue
         return None
-
-    async def _store(
-        self, feed_id: int, item: FeedItem, canon: str | None, article: Article
-    ) -> tuple[int | None, bool]:
-        content_hash = article.content_hash
-        async with self.db.sessions() as session:
-            same = await session.scalar(
-                select(Story.id).where(Story.content_hash == content_hash).limit(1)
-            )
-        if same is not None:
-            await self._link(int(same), feed_id, item)
-            return int(same), False
-        title = (article.title or item.title or "Untitled").strip()
-        vector = (await self.models.embed([_lead(article, title)]))[0]
-        self.stats.embedded += 1
-        await self._refresh_index()
-        near, score = self._index.nearest(vector)
-        log.debug("closest to %r: story %s (%.3f)", _lead(article, title)[:200], near, score)
-        if near is not None and score >= self.config.dedup_threshold:
-            log.info("%s is a near-duplicate (%.2f) of story %d", item.url, score, near)
-            await self._link(near, feed_id, item)
-            return near, False
-        brief = await make_brief(
-            article, self.models, method=self.settings.summary_method, sentences=SUMMARY_LINES
-        )
-        self.stats.analysed += 1
-        now = self.now()
-        key = brief.who_said_what[0].quote if brief.who_said_what else None
-        story = Story(
-            canonical_url=canon,
-            content_hash=content_hash,
-            title=title[:1000],
-            url=item.url,
-            text=article.text,
-            bullets=[b.text for b in brief.summary.bullets[:SUMMARY_LINES]],
-            quote=key.content.strip().rstrip(",") if key else None,
-            speaker=key.speaker if key else None,
-            embedding=vector.astype(np.float32).tobytes(),
-            published_on=article.published,
-            first_seen_at=now,
-            sources=1,
-        )
-        try:
-            async with self.db.transaction() as session:
-                session.add(story)
-                await session.flush()
-                session.add(
-                    StorySource(
-                        story_id=story.id,
-                        feed_id=feed_id,
-                        guid=item.guid[:2000],
-                        url=item.url,
-                        seen_at=now,
-                    )
-                )
-        except IntegrityError:  # another bot process stored the same URL meanwhile
-            other = await self._known(canon, item.guid)
-            if other is not None:
-                await self._link(other, feed_id, item)
-            return other, False
-        self._index.add(story.id, vector, now)
-        self._cache(story.id, brief)
-        self.stats.new_stories += 1
-        return story.id, True
-
-    async def _link(self, story_id: int, feed_id: int, item: FeedItem) -> None:
-        """Record that a feed carried a known story; recount its distinct sources."""
-        table = StorySource.__table__
-        assert isinstance(table, Table)
-        async with self.db.transaction() as session:
-            dialect = session.get_bind().dialect.name
-            await session.execute(
-                insert_ignore(dialect, table, ["feed_id", "guid"]).values(
-                    story_id=story_id,
-                    feed_id=feed_id,
-                    guid=item.guid[:2000],
-                    url=item.url,
-                    seen_at=self.now(),
-                )
-            )
-            count = (
-                select(func.count(func.distinct(StorySource.feed_id)))
-                .where(StorySource.story_id == story_id)
-                .scalar_subquery()
-            )
-            await session.execute(update(Story).where(Story.id == story_id).values(sources=count))
-        self.stats.merged += 1
 
     async def _refresh_index(self) -> None:
         since = self.now() - timedelta(hours=self.config.story_window_h)
