@@ -7,8 +7,11 @@ delivery row with ``INSERT … ON CONFLICT DO NOTHING`` in the same transaction
 that advances the schedule: whichever process inserts the row owns the brief, so
 two bot processes sharing one database never both send it. A claimed row carries
 a lease; if its owner dies before marking it sent, another pass takes it over
-once the lease has expired, which resumes an interrupted fan-out. Cancelling a
-running pass lets briefs already being sent finish and be recorded.
+once the lease has expired, which resumes an interrupted fan-out. Right before
+its first request a brief is marked ``sending``; one still ``sending`` after a
+crash may or may not have arrived and becomes ``uncertain`` instead of being sent
+again (never twice; tests/crash measures it). Cancelling a running pass lets
+briefs already being sent finish and be recorded.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TextIO
 
 import httpx
-from sqlalchemy import Table, and_, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.messages import Reply, plain_text, text_reply
@@ -37,6 +40,9 @@ from bot.storage.models import Delivery, Feed, Subscriber, Subscription
 from bot.storage.repository import insert_ignore, local_date, next_run
 from bot.stories import StoryService, compose_digest, load_pool, load_profiles, rank
 from summarizer.briefing import Brief
+
+if TYPE_CHECKING:
+    from bot.observability import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +87,17 @@ class SendResult:
         return cls("failed", detail=detail)
 
 
+#: Awaited by a sender right before its first request for a brief (after rate limiting);
+#: False means "do not send" (the brief is no longer this process's to send).
+BeforeSend = Callable[[], Awaitable[bool]]
+
+
 class Sender(Protocol):
     """Delivers one neutral reply to one chat (possibly as several platform messages)."""
 
-    async def send(self, target: Target, reply: Reply) -> SendResult: ...
+    async def send(
+        self, target: Target, reply: Reply, *, before: BeforeSend | None = None
+    ) -> SendResult: ...
 
 
 class RateLimiter:
@@ -128,6 +141,12 @@ async def _no_wait(_chat: str) -> None:
     return None
 
 
+NOT_OURS = "not sent: the brief was taken over by another process"
+INTERRUPTED = (
+    "interrupted while sending (the process stopped); not resent, as it may already have arrived"
+)
+
+
 class TelegramSender:
     """Bot API ``sendMessage`` with the Telegram adapter's HTML rendering."""
 
@@ -144,7 +163,9 @@ class TelegramSender:
         self.limiter = limiter
         self.sleep = sleep
 
-    async def send(self, target: Target, reply: Reply) -> SendResult:
+    async def send(
+        self, target: Target, reply: Reply, *, before: BeforeSend | None = None
+    ) -> SendResult:
         from bot.telegram import callback_data, render_html
 
         parts = render_html(reply)
@@ -169,6 +190,8 @@ class TelegramSender:
                 await (
                     self.limiter.wait(target.chat_id) if self.limiter else _no_wait(target.chat_id)
                 )
+                if before is not None and not await before():
+                    return SendResult.failed(NOT_OURS)
                 result = await self._post(payload)
                 if result.status == "retry_after" and index > 0:  # keep the parts together
                     if self.limiter:
@@ -230,7 +253,9 @@ class SlackSender:
         self.limiter = limiter
         self.sleep = sleep
 
-    async def send(self, target: Target, reply: Reply) -> SendResult:
+    async def send(
+        self, target: Target, reply: Reply, *, before: BeforeSend | None = None
+    ) -> SendResult:
         from bot.slack import render_messages
 
         refs: list[str] = []
@@ -250,6 +275,8 @@ class SlackSender:
                 await (
                     self.limiter.wait(target.chat_id) if self.limiter else _no_wait(target.chat_id)
                 )
+                if before is not None and not await before():
+                    return SendResult.failed(NOT_OURS)
                 result = await self._post(payload)
                 if result.status == "retry_after" and index > 0:
                     if self.limiter:
@@ -299,9 +326,13 @@ class MemorySender:
     sent: list[tuple[Target, Reply]] = field(default_factory=list)
     script: dict[str, list[SendResult]] = field(default_factory=dict)
 
-    async def send(self, target: Target, reply: Reply) -> SendResult:
+    async def send(
+        self, target: Target, reply: Reply, *, before: BeforeSend | None = None
+    ) -> SendResult:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if before is not None and not await before():
+            return SendResult.failed(NOT_OURS)
         queued = self.script.get(target.chat_id)
         if queued:
             result = queued.pop(0)
@@ -320,7 +351,11 @@ class ConsoleSender:
 
     stream: TextIO
 
-    async def send(self, target: Target, reply: Reply) -> SendResult:
+    async def send(
+        self, target: Target, reply: Reply, *, before: BeforeSend | None = None
+    ) -> SendResult:
+        if before is not None and not await before():
+            return SendResult.failed(NOT_OURS)
         self.stream.write(f"--- to {target.platform}:{target.chat_id}\n{plain_text(reply)}\n")
         return SendResult.ok()
 
@@ -367,6 +402,31 @@ class _Job:
     subscriber_id: int
 
 
+@dataclass(frozen=True)
+class _Work:
+    """A composed brief waiting to be sent."""
+
+    job: _Job
+    subscriber: Subscriber
+    reply: Reply
+    story_ids: list[int]
+
+    @property
+    def target(self) -> Target:
+        s = self.subscriber
+        return Target(s.platform, s.chat_id, s.thread_id)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What became of one brief: sent, cancelled, blocked, failed (final) or retry (later)."""
+
+    item: _Work
+    status: Literal["sent", "cancelled", "blocked", "failed", "retry"]
+    detail: str = ""
+    refs: tuple[str, ...] = ()
+
+
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -387,8 +447,10 @@ class BriefScheduler:
         owner: str | None = None,
         sleep: Sleep = asyncio.sleep,
         batch: int = 500,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics  # briefs sent / failed / blocked (serve mode)
         self.config = config
         self.senders = dict(senders)
         self.now = now
@@ -459,8 +521,12 @@ class BriefScheduler:
         self._stopping = False
         jobs = await self._claim_due(report) + await self._take_over_expired()
         report.claimed = len(jobs)
-        for start in range(0, len(jobs), self.batch):
-            await self._fan_out(jobs[start : start + self.batch], report)
+        try:
+            for start in range(0, len(jobs), self.batch):
+                await self._fan_out(jobs[start : start + self.batch], report)
+        finally:  # also what a pass cut short by shutdown did send
+            if self.metrics is not None:
+                self.metrics.delivery_pass(report)
         return report
 
     async def _claim_due(self, report: DeliveryReport) -> list[_Job]:
@@ -530,8 +596,15 @@ class BriefScheduler:
                 return jobs
 
     async def _take_over_expired(self) -> list[_Job]:
-        """Claimed rows whose owner did not finish in time (crash, transient failure)."""
+        """Claimed rows whose owner did not finish in time (crash, transient failure).
+
+        A row still ``sending`` after its lease was cut off mid-request (the process died
+        between sending and recording): the brief may have reached the chat, and Telegram
+        and Slack cannot be asked. It becomes ``uncertain`` and is not sent again, because a
+        brief twice is the promise we make never to break; only such rows can be missed.
+        """
         now = self.now()
+        await self._give_up_interrupted(now)
         async with self.db.transaction() as session:
             query = (
                 select(Delivery.id)
@@ -549,10 +622,9 @@ class BriefScheduler:
                 .where(
                     Delivery.id.in_(ids), Delivery.status == "claimed", Delivery.lease_until < now
                 )
-                .values(
+                .values(  # attempts count failed sends, not take-overs (a crash loop resumes)
                     owner=self.owner,
                     lease_until=now + timedelta(seconds=self.config.delivery_lease_s),
-                    attempts=Delivery.attempts + 1,
                 )
                 .returning(Delivery.id, Delivery.subscriber_id, Delivery.attempts)
             )
@@ -564,6 +636,34 @@ class BriefScheduler:
             else:
                 jobs.append(_Job(int(delivery_id), int(subscriber_id)))
         return jobs
+
+    async def _give_up_interrupted(self, now: datetime) -> None:
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    update(Delivery)
+                    .where(Delivery.status == "sending", Delivery.lease_until < now)
+                    .values(status="uncertain", lease_until=None, detail=INTERRUPTED[:500])
+                    .returning(Delivery.id, Delivery.subscriber_id)
+                )
+            ).all()
+        for delivery_id, subscriber_id in rows:
+            log.warning("brief %s (subscriber %s): %s", delivery_id, subscriber_id, INTERRUPTED)
+
+    async def _mark_sending(self, delivery_id: int) -> bool:
+        """Record, right before the first request, that this brief may now reach the chat."""
+        lease = timedelta(seconds=self.config.delivery_lease_s)
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.owner == self.owner,
+                    Delivery.status == "claimed",
+                )
+                .values(status="sending", lease_until=self.now() + lease)
+            )
+        return bool(getattr(result, "rowcount", 0))
 
     async def _fan_out(self, jobs: Sequence[_Job], report: DeliveryReport) -> None:
         started = time.perf_counter()
@@ -583,7 +683,7 @@ class BriefScheduler:
             self.db,
             [(sid, s.stories, s.topics or [], since[sid]) for sid, s in subscribers.items()],
         )
-        work: list[tuple[_Job, Subscriber, Reply, list[int]]] = []
+        work: list[_Work] = []
         for job in jobs:
             subscriber = subscribers.get(job.subscriber_id)
             if subscriber is None:
@@ -591,98 +691,188 @@ class BriefScheduler:
             ranked = rank(pool, profiles[subscriber.id], now)
             day = local_date(subscriber.timezone, now)
             work.append(
-                (job, subscriber, compose_digest(ranked, day), [r.story.id for r in ranked])
+                _Work(job, subscriber, compose_digest(ranked, day), [r.story.id for r in ranked])
             )
         report.compose_s += time.perf_counter() - started
+        # Database work is per chunk, not per brief: one "still wanted?" read before the
+        # chunk is sent and one transaction recording every outcome after it. A chunk is a
+        # few sends per worker, so a crash re-sends at most that many (after their lease).
+        chunk = max(1, self.config.fanout_concurrency) * 2
+        for start in range(0, len(work), chunk):
+            if self._stopping:
+                return
+            await self._send_chunk(work[start : start + chunk], report)
+
+    async def _send_chunk(self, work: Sequence[_Work], report: DeliveryReport) -> None:
+        wanted = await self._still_wanted([item.job.delivery_id for item in work])
+        outcomes: list[_Outcome] = []
+        sending: list[_Work] = []
+        for item in work:
+            state = wanted.get(item.job.delivery_id)
+            if state is None:
+                continue  # taken over by another process, or done
+            if not state:
+                report.cancelled += 1
+                outcomes.append(_Outcome(item, "cancelled", "unsubscribed or paused"))
+            elif item.subscriber.platform not in self.senders:
+                report.failed += 1
+                outcomes.append(
+                    _Outcome(item, "failed", f"no sender for {item.subscriber.platform}")
+                )
+            else:
+                sending.append(item)
         semaphore = asyncio.Semaphore(self.config.fanout_concurrency)
 
-        async def one(item: tuple[_Job, Subscriber, Reply, list[int]]) -> None:
+        async def one(item: _Work) -> None:
             async with semaphore:
                 if not self._stopping:
-                    await self._deliver(*item, report=report)
+                    outcomes.append(await self._deliver(item, report))
 
-        tasks = [asyncio.create_task(one(item)) for item in work]
-        if not tasks:
-            return
+        tasks = [asyncio.create_task(one(item)) for item in sending]
         try:
-            await asyncio.wait(tasks)
+            if tasks:
+                await asyncio.wait(tasks)
         except asyncio.CancelledError:
             # Let briefs already being sent finish and be recorded; the rest stay claimed
             # and are resumed (after their lease) by the next pass or another process.
             self._stopping = True
             await asyncio.wait(tasks, timeout=30)
+            await self._record_shielded(outcomes)
             raise
+        await self._record_shielded(outcomes)
+        for outcome in outcomes:
+            if outcome.status == "sent":
+                await self._remember(outcome.item.target, outcome.item.story_ids, outcome.refs)
 
-    async def _deliver(
-        self,
-        job: _Job,
-        subscriber: Subscriber,
-        reply: Reply,
-        story_ids: list[int],
-        *,
-        report: DeliveryReport,
-    ) -> None:
-        async with self.db.sessions() as session:  # the latest word, right before sending
-            row = (
-                await session.execute(
-                    select(
-                        Delivery.status,
-                        Delivery.owner,
-                        Subscriber.active,
-                        Subscriber.paused,
-                        exists().where(Subscription.subscriber_id == Subscriber.id),
-                    )
-                    .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                    .where(Delivery.id == job.delivery_id)
+    async def _still_wanted(self, delivery_ids: Sequence[int]) -> dict[int, bool]:
+        """The latest word before sending: our claims still open, and whether still subscribed."""
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(
+                    Delivery.id,
+                    Subscriber.active,
+                    Subscriber.paused,
+                    exists().where(Subscription.subscriber_id == Subscriber.id),
                 )
-            ).one_or_none()
-        if row is None or row[0] != "claimed" or row[1] != self.owner:
-            return  # taken over by another process, or done
-        if not row[2] or row[3] or not row[4]:
-            report.cancelled += 1
-            await self._finish(job.delivery_id, "cancelled", detail="unsubscribed or paused")
-            return
-        target = Target(subscriber.platform, subscriber.chat_id, subscriber.thread_id)
-        sender = self.senders.get(subscriber.platform)
-        if sender is None:
-            report.failed += 1
-            await self._finish(
-                job.delivery_id, "failed", detail=f"no sender for {subscriber.platform}"
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(
+                    Delivery.id.in_(delivery_ids),
+                    Delivery.status == "claimed",
+                    Delivery.owner == self.owner,
+                )
             )
-            return
-        result = await self._send(sender, target, reply, report)
+            return {
+                int(did): bool(active and not paused and subscribed)
+                for did, active, paused, subscribed in rows
+            }
+
+    async def _deliver(self, item: _Work, report: DeliveryReport) -> _Outcome:
+        sender = self.senders[item.subscriber.platform]
+        marked: bool | None = None
+
+        async def before() -> bool:  # once, however often the send is retried
+            nonlocal marked
+            if marked is None:
+                marked = await self._mark_sending(item.job.delivery_id)
+            return marked
+
+        result = await self._send(sender, item.target, item.reply, report, before=before)
+        if marked is False:
+            return _Outcome(item, "retry", NOT_OURS)  # recorded only where still ours: a no-op
         if result.status == "ok":
             report.sent += 1
-            await self._finish(
-                job.delivery_id, "sent", story_ids=story_ids, subscriber_id=subscriber.id
-            )
-            await self._remember(target, story_ids, result.refs)
-        elif result.status == "blocked":
+            return _Outcome(item, "sent", refs=result.refs)
+        if result.status == "blocked":
             report.blocked += 1
-            await self._finish(job.delivery_id, "blocked", detail=result.detail)
-            async with self.db.transaction() as session:
+            return _Outcome(item, "blocked", result.detail)
+        # failed or still rate limited: retried by a later pass after a short lease
+        report.failed += 1
+        return _Outcome(item, "retry", result.detail)
+
+    async def _record_shielded(self, outcomes: Sequence[_Outcome]) -> None:
+        """Record outcomes even if the pass is being cancelled: a sent brief stays sent."""
+        if not outcomes:
+            return
+        task = asyncio.ensure_future(self._record(outcomes))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task], timeout=30)
+            raise
+
+    async def _record(self, outcomes: Sequence[_Outcome]) -> None:
+        """Every outcome of a chunk in one transaction (only rows this process still owns)."""
+        now = self.now()
+        table = Delivery.__table__
+        assert isinstance(table, Table)
+        mine = and_(table.c.id == bindparam("delivery_id"), table.c.owner == self.owner)
+        final = [o for o in outcomes if o.status != "retry"]
+        retry = [o for o in outcomes if o.status == "retry"]
+        sent = [o for o in outcomes if o.status == "sent"]
+        blocked = [o.item.subscriber.id for o in outcomes if o.status == "blocked"]
+        async with self.db.transaction() as session:
+            if final:
+                await session.execute(
+                    update(table)
+                    .where(mine)
+                    .values(
+                        status=bindparam("new_status"),
+                        lease_until=None,
+                        detail=bindparam("new_detail"),
+                        sent_at=bindparam("new_sent_at"),
+                        story_ids=bindparam("new_story_ids"),
+                    ),
+                    [
+                        {
+                            "delivery_id": o.item.job.delivery_id,
+                            "new_status": o.status,
+                            "new_detail": o.detail or None,
+                            "new_sent_at": now if o.status == "sent" else None,
+                            "new_story_ids": o.item.story_ids if o.status == "sent" else [],
+                        }
+                        for o in final
+                    ],
+                )
+            if retry:
+                await session.execute(
+                    update(table)
+                    .where(mine)
+                    .values(  # back to claimed: nothing reached the chat, try again later
+                        status="claimed",
+                        attempts=table.c.attempts + 1,
+                        lease_until=now + timedelta(seconds=60),
+                        detail=bindparam("new_detail"),
+                    ),
+                    [
+                        {"delivery_id": o.item.job.delivery_id, "new_detail": o.detail[:500]}
+                        for o in retry
+                    ],
+                )
+            if sent:
                 await session.execute(
                     update(Subscriber)
-                    .where(Subscriber.id == subscriber.id)
-                    .values(active=False, next_run_at=None)
+                    .where(Subscriber.id.in_([o.item.subscriber.id for o in sent]))
+                    .values(last_brief_at=now)
                 )
-        else:  # failed or still rate limited: retried by a later pass after a short lease
-            report.failed += 1
-            async with self.db.transaction() as session:
+            if blocked:
                 await session.execute(
-                    update(Delivery)
-                    .where(Delivery.id == job.delivery_id, Delivery.owner == self.owner)
-                    .values(
-                        lease_until=self.now() + timedelta(seconds=60), detail=result.detail[:500]
-                    )
+                    update(Subscriber)
+                    .where(Subscriber.id.in_(blocked))
+                    .values(active=False, next_run_at=None)
                 )
 
     async def _send(
-        self, sender: Sender, target: Target, reply: Reply, report: DeliveryReport | None = None
+        self,
+        sender: Sender,
+        target: Target,
+        reply: Reply,
+        report: DeliveryReport | None = None,
+        *,
+        before: BeforeSend | None = None,
     ) -> SendResult:
         result = SendResult.failed("not sent")
         for _attempt in range(5):
-            result = await sender.send(target, reply)
+            result = await sender.send(target, reply, before=before)
             if result.status != "retry_after":
                 return result
             if report:
@@ -690,31 +880,14 @@ class BriefScheduler:
             await self.sleep(min(result.retry_after_s, 60.0) + 0.05)
         return result
 
-    async def _finish(
-        self,
-        delivery_id: int,
-        status: str,
-        *,
-        detail: str | None = None,
-        story_ids: list[int] | None = None,
-        subscriber_id: int | None = None,
-    ) -> None:
-        now = self.now()
+    async def _finish(self, delivery_id: int, status: str, *, detail: str | None = None) -> None:
+        """Close one claim without sending (e.g. too many attempts)."""
         async with self.db.transaction() as session:
-            values: dict[str, Any] = {"status": status, "lease_until": None, "detail": detail}
-            if status == "sent":
-                values.update(sent_at=now, story_ids=story_ids or [])
             await session.execute(
                 update(Delivery)
                 .where(and_(Delivery.id == delivery_id, Delivery.owner == self.owner))
-                .values(**values)
+                .values(status=status, lease_until=None, detail=detail)
             )
-            if subscriber_id is not None:
-                await session.execute(
-                    update(Subscriber)
-                    .where(Subscriber.id == subscriber_id)
-                    .values(last_brief_at=now)
-                )
 
     async def _remember(self, target: Target, story_ids: list[int], refs: Sequence[str]) -> None:
         """Keep the delivered stories in the chat so follow-up questions work."""

@@ -58,7 +58,7 @@ async def site() -> AsyncIterator[FakeFeeds]:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with feed_client(CONFIG, "NewsBrief-test") as client:
+    async with feed_client(CONFIG, "NewsBrief-test", allow_hosts=["127.0.0.1"]) as client:
         yield client
 
 
@@ -85,6 +85,19 @@ async def test_fetch_feed_conditional_get_and_hostile_feeds(
     ]:
         with pytest.raises(FeedError, match=problem):
             await fetch_feed(http, site.url(path), max_bytes=50_000, deadline_s=5)
+
+
+async def test_feeds_at_private_addresses_or_of_the_wrong_type_are_refused(
+    site: FakeFeeds, http: httpx.AsyncClient
+) -> None:
+    url = site.feed("/rss.xml", "Daily Planet")
+    async with feed_client(CONFIG, "NewsBrief-test") as strict:  # no allow-list
+        with pytest.raises(FeedError, match="can't open links to private addresses"):
+            await fetch_feed(strict, url, max_bytes=100_000, deadline_s=5)
+    assert "/rss.xml" not in site.hits
+    page = site.article("/news/page", "Bridge approved", BRIDGE)  # text/html
+    with pytest.raises(FeedError, match=r"not a feed \(it is text/html\)"):
+        await fetch_feed(http, page, max_bytes=100_000, deadline_s=5)
 
 
 async def test_failing_feed_backs_off_and_is_reported_once(
@@ -295,3 +308,23 @@ def test_rate_limiter_spaces_sends() -> None:
     asyncio.run(go())
     assert waits == [0.1, 1.0]
     assert timedelta(seconds=1)
+
+
+async def test_a_feed_nobody_reads_any_more_is_not_polled(
+    db: Database, site: FakeFeeds, http: httpx.AsyncClient
+) -> None:
+    from sqlalchemy import delete
+
+    from bot.storage.models import Subscription
+
+    clock = Clock(at("2025-06-01T00:00:00+00:00"))
+    url = site.url("/failing.xml")
+    await add_subscriber(db, clock, "reader", [url])
+    poller = FeedPoller(db, http, CONFIG, clock)
+    await poller.poll_due()
+    assert site.hits["/failing.xml"] == 1
+    async with db.transaction() as session:
+        await session.execute(delete(Subscription))  # the reader unsubscribed
+    clock.set(clock() + timedelta(days=1))
+    await poller.poll_due()
+    assert site.hits["/failing.xml"] == 1, "an unread feed costs no more requests"

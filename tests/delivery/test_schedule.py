@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.core.messages import Incoming, plain_text
-from bot.delivery import BriefScheduler, DeliveryReport, MemorySender
+from bot.delivery import BriefScheduler, DeliveryReport, MemorySender, SendResult
 from bot.storage.db import Database
 from bot.storage.models import Delivery
 from bot.subscriptions import SubscriptionCommands
@@ -157,3 +157,21 @@ async def test_digest_ranks_keywords_sources_and_merges(db: Database) -> None:
     assert "also reported by" in text_a and "“This protects jobs” — Jane Okafor" in text_a
     text_kw = plain_text(sender.to("kw")[0])
     assert "Tariffs" in text_kw and "Weather" not in text_kw
+
+
+async def test_failed_send_is_retried_later_while_the_rest_are_sent_once(db: Database) -> None:
+    clock = Clock(at("2025-06-01T05:00:00+00:00"))
+    chats = ["a", "b", "flaky", "c", "d"]
+    for chat in chats:
+        await add_subscriber(db, clock, chat, [FEED])
+    await add_story(db, clock, [FEED], "The news")
+    clock.set(at("2025-06-01T07:30:00+00:00"))
+    sender = MemorySender(script={"flaky": [SendResult.failed("Bad Gateway")]})
+    first = await scheduler(db, clock, sender).deliver_due()
+    assert (first.sent, first.failed) == (4, 1)
+    assert sorted(t.chat_id for t, _ in sender.sent) == ["a", "b", "c", "d"]
+    assert (await scheduler(db, clock, sender).deliver_due()).sent == 0  # not yet retried
+    clock.advance(seconds=61)
+    assert (await scheduler(db, clock, sender).deliver_due()).sent == 1
+    assert sorted(t.chat_id for t, _ in sender.sent) == sorted(chats)
+    assert await _sent_count(db) == 5
