@@ -256,10 +256,18 @@ class SlackSender:
     async def send(
         self, target: Target, reply: Reply, *, before: BeforeSend | None = None
     ) -> SendResult:
-        from bot.slack import render_messages
+        from bot.slack import (
+            SUBCOMMANDS_NO_ARGS,
+            SUBCOMMANDS_WITH_ARGS,
+            render_messages,
+            slack_commands,
+        )
+        from bot.subscriptions import SubscriptionCommands
 
+        # Slack has one slash command: "send /digest any time" reads "/brief digest" there.
+        words = SUBCOMMANDS_NO_ARGS | SUBCOMMANDS_WITH_ARGS | SubscriptionCommands.commands
         refs: list[str] = []
-        for index, message in enumerate(render_messages(reply)):
+        for index, message in enumerate(render_messages(slack_commands(reply, words))):
             payload: dict[str, Any] = {
                 "channel": target.chat_id,
                 "text": message.text,

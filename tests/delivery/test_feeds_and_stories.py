@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.chat import ChatCore
-from bot.core.messages import Incoming, plain_text
+from bot.core.messages import Context, Incoming, Reply, plain_text
 from bot.delivery import (
     BriefScheduler,
     MemorySender,
@@ -281,6 +281,9 @@ async def test_slack_sender_against_fake_web_api() -> None:
         result = await sender.send(Target("slack", "C1"), reply)
         assert result.status == "ok" and result.refs
         assert fake.posts("C1")[0].blocks
+        hint = Reply([Context("Ask me about the top story, or send /digest any time.")])
+        await sender.send(Target("slack", "C1"), hint)
+        assert "/brief digest" in fake.posts("C1")[1].payload["text"], "Slack's spelling"
         fake.rate_limit(1, retry_after_s=2)
         result = await sender.send(Target("slack", "C1"), reply)
         assert result.status == "retry_after" and result.retry_after_s == 2
