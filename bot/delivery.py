@@ -63,9 +63,11 @@ class Target:
 
 @dataclass(frozen=True)
 class SendResult:
-    """ok; retry_after (seconds to wait, nothing was sent); blocked (chat refuses us); failed."""
+    """ok; retry_after (seconds to wait, nothing was sent); blocked (chat refuses us); failed
+    (nothing reached the chat: safe to retry); uncertain (the request may have arrived: a
+    timeout waiting for the answer, or a later part of a long brief failed)."""
 
-    status: Literal["ok", "retry_after", "blocked", "failed"]
+    status: Literal["ok", "retry_after", "blocked", "failed", "uncertain"]
     retry_after_s: float = 0.0
     detail: str = ""
     refs: tuple[str, ...] = ()  # platform message ids (Slack ts: threads for follow-ups)
@@ -85,6 +87,29 @@ class SendResult:
     @classmethod
     def failed(cls, detail: str = "") -> SendResult:
         return cls("failed", detail=detail)
+
+    @classmethod
+    def uncertain(cls, detail: str = "") -> SendResult:
+        return cls("uncertain", detail=detail)
+
+
+#: Errors raised before a request left this machine: nothing can have reached the chat.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _unreachable(service: str, error: Exception) -> SendResult:
+    """A failed request: safe to retry only when it never left; else it may have arrived."""
+    detail = f"{service} unreachable ({type(error).__name__})"
+    if isinstance(error, (*_NOT_SENT, ValueError)):
+        return SendResult.failed(detail)
+    return SendResult.uncertain(detail)
+
+
+def _partial(result: SendResult, index: int) -> SendResult:
+    """A later part of a long brief failed: its first parts are in the chat, do not resend."""
+    if index > 0 and result.status == "failed":
+        return SendResult.uncertain(f"part {index + 1} not sent: {result.detail}")
+    return result
 
 
 #: Awaited by a sender right before its first request for a brief (after rate limiting);
@@ -200,7 +225,7 @@ class TelegramSender:
                     continue
                 break
             if result.status != "ok":
-                return result
+                return _partial(result, index)
             refs.extend(result.refs)
         return SendResult.ok(*refs)
 
@@ -209,7 +234,7 @@ class TelegramSender:
             response = await self.http.post(self.url, json=payload)
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            return SendResult.failed(f"Bot API unreachable ({type(error).__name__})")
+            return _unreachable("Bot API", error)
         if not isinstance(body, dict):
             return SendResult.failed(f"Bot API answered HTTP {response.status_code}")
         if body.get("ok"):
@@ -293,7 +318,7 @@ class SlackSender:
                     continue
                 break
             if result.status != "ok":
-                return result
+                return _partial(result, index)
             refs.extend(result.refs)
         return SendResult.ok(*refs)
 
@@ -309,7 +334,7 @@ class SlackSender:
             )
             body = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            return SendResult.failed(f"Slack unreachable ({type(error).__name__})")
+            return _unreachable("Slack", error)
         if response.status_code == 429 or (
             isinstance(body, dict) and body.get("error") == "ratelimited"
         ):
@@ -430,7 +455,7 @@ class _Outcome:
     """What became of one brief: sent, cancelled, blocked, failed (final) or retry (later)."""
 
     item: _Work
-    status: Literal["sent", "cancelled", "blocked", "failed", "retry"]
+    status: Literal["sent", "cancelled", "blocked", "failed", "uncertain", "retry"]
     detail: str = ""
     refs: tuple[str, ...] = ()
 
@@ -793,6 +818,10 @@ class BriefScheduler:
         if result.status == "blocked":
             report.blocked += 1
             return _Outcome(item, "blocked", result.detail)
+        if result.status == "uncertain":  # may be in the chat: never sent twice, logged
+            report.failed += 1
+            log.warning("brief %s may not have arrived: %s", item.job.delivery_id, result.detail)
+            return _Outcome(item, "uncertain", result.detail)
         # failed or still rate limited: retried by a later pass after a short lease
         report.failed += 1
         return _Outcome(item, "retry", result.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -331,3 +332,39 @@ async def test_a_feed_nobody_reads_any_more_is_not_polled(
     clock.set(clock() + timedelta(days=1))
     await poller.poll_due()
     assert site.hits["/failing.xml"] == 1, "an unread feed costs no more requests"
+
+
+async def test_telegram_sender_tells_a_lost_answer_from_a_request_never_sent() -> None:
+    """No connection: nothing sent, retry later. Sent but no answer: may have arrived."""
+    import socket
+
+    from aiohttp import web
+
+    from bot.delivery import TelegramSender
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    reply = Reply([Context("Your brief")])
+    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as http:
+        refused = TelegramSender(http, f"http://127.0.0.1:{closed}/bot", "1:x")
+        assert (await refused.send(Target("telegram", "1"), reply)).status == "failed"
+
+        async def silent(request: web.Request) -> web.Response:
+            await request.read()
+            await asyncio.sleep(5)  # the message went through; the answer never comes
+            return web.json_response({"ok": True})
+
+        app = web.Application()
+        app.router.add_post("/{path:.*}", silent)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            lost = TelegramSender(http, f"http://127.0.0.1:{port}/bot", "1:x")
+            result = await lost.send(Target("telegram", "1"), reply)
+        finally:
+            await runner.cleanup()
+    assert result.status == "uncertain" and "ReadTimeout" in result.detail

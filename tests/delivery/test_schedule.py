@@ -175,3 +175,20 @@ async def test_failed_send_is_retried_later_while_the_rest_are_sent_once(db: Dat
     assert (await scheduler(db, clock, sender).deliver_due()).sent == 1
     assert sorted(t.chat_id for t, _ in sender.sent) == sorted(chats)
     assert await _sent_count(db) == 5
+
+
+async def test_a_brief_that_may_have_arrived_is_never_sent_again(db: Database) -> None:
+    """A timeout after the request left: recorded 'uncertain', logged, not retried."""
+    clock = Clock(at("2025-06-01T05:00:00+00:00"))
+    for chat in ("a", "slow"):
+        await add_subscriber(db, clock, chat, [FEED])
+    await add_story(db, clock, [FEED], "The news")
+    clock.set(at("2025-06-01T07:30:00+00:00"))
+    sender = MemorySender(script={"slow": [SendResult.uncertain("Bot API unreachable")]})
+    assert (await scheduler(db, clock, sender).deliver_due()).sent == 1
+    clock.advance(seconds=3600)
+    assert (await scheduler(db, clock, sender).deliver_due()).sent == 0
+    assert [t.chat_id for t, _ in sender.sent] == ["a"]
+    async with db.sessions() as session:
+        statuses = set((await session.execute(select(Delivery.status))).scalars())
+    assert statuses == {"sent", "uncertain"}
