@@ -302,7 +302,8 @@ class Decoding:
     #: Replace an indirect or mixed rule record's content by a tagged span scoring at least this
     #: that overlaps it but would not half-match it (0: never).
     adjust_score: float = 0.0
-    #: Drop a rule record whose wordpieces' mean content probability is below this (0: never).
+    #: Drop an indirect or mixed rule record whose wordpieces' mean content probability is
+    #: below this (0: never). A quotation in marks always stays.
     drop_below: float = 0.0
 
     def to_array(self) -> FloatArray:
@@ -506,12 +507,13 @@ class AttributionTagger:
         inside = probs[:, 0, 1] + probs[:, 0, 2] if len(probs) else np.zeros(0, np.float32)
         for record in records:
             start, end = record.content_span
-            if decoding.drop_below and len(offsets):
+            quoted = record.kind == "direct" or record.content[:1] in "'‘“\""
+            if decoding.drop_below and len(offsets) and not quoted:
                 first = int(np.searchsorted(offsets[:, 1], start, side="right"))
                 last = int(np.searchsorted(offsets[:, 0], end, side="left"))
                 if last > first and float(inside[first:last].mean()) < decoding.drop_below:
                     continue
-            if decoding.adjust_score and record.kind != "direct":
+            if decoding.adjust_score and not quoted:
                 overlapping = [
                     (span, score)
                     for span, score in contents

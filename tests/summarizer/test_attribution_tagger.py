@@ -162,3 +162,23 @@ def test_polnear_dev_floor_rules_plus_tagger(shared_data: Path, models: ModelSer
 #: rules+tagger speech content F1 on the first 20 dev articles: measured 0.833 (rules
 #: alone 0.767), minus a margin.
 FLOOR = 0.80
+
+
+def test_a_quotation_in_marks_is_never_dropped_by_the_tagger(head: AttributionTagger) -> None:
+    """Where the tagger doubts everything, quoted words stay; unquoted indirect ones go."""
+    text = (
+        "Council votes\n\n"
+        "“We will build it,” Mayor Ann Okafor said on Monday.\n\n"
+        "Mr. Smith said the bridge would reopen in May."
+    )
+    article = build_article(text)
+    index = SpeakerIndex(article)
+    records = extract_quotes(article, index=index)
+    assert {r.kind for r in records} == {"direct", "indirect"}
+    feats = _fake_features(text, head.arrays["w_in"].shape[1] - 15, seed=1)
+    doubt = np.zeros((len(feats.offsets), 3, 3), dtype=np.float32)
+    doubt[:, :, 0] = 1.0  # every wordpiece "outside" for every head
+    kept = head.augment(article, records, index, feats, doubt)
+    contents = [r.content for r in kept]
+    assert any(c.startswith("We will build it") for c in contents)
+    assert not any("reopen in May" in c for c in contents)
