@@ -53,11 +53,14 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_bot(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Bot]:
+async def running_bot(
+    settings: Settings, metrics: Metrics | None = None, models: ModelService | None = None
+) -> AsyncIterator[Bot]:
     """A ready chat core with subscriptions, and the daily-brief scheduler.
 
     The database is migrated first (safe on every start); models load lazily on
-    first use; everything is released at exit.
+    first use; everything is released at exit. ``models``: a model service the caller
+    owns and closes (tests share one); by default the bot makes and closes its own.
     """
     from bot.admin import AdminCommands, notifier
     from bot.backup import retention_of, retention_running
@@ -72,7 +75,8 @@ async def running_bot(settings: Settings, metrics: Metrics | None = None) -> Asy
     config = delivery_settings(settings)
     await migrate(config.database_url)
     db = Database.connect(config.database_url)
-    models = ModelService(settings)
+    owned = models is None
+    models = models or ModelService(settings)
     try:
         async with (
             http_client(settings) as http,
@@ -115,7 +119,8 @@ async def running_bot(settings: Settings, metrics: Metrics | None = None) -> Asy
             async with retention_running(db, retention_of(settings), utc_now):
                 yield Bot(core, scheduler)
     finally:
-        models.close()
+        if owned:
+            models.close()
         await db.close()
 
 

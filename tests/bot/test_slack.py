@@ -7,7 +7,6 @@ The app runs in HTTP mode (``run_slack`` on port 0) against a fake Slack Web API
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,9 +23,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.admin import AdminCommands
+from bot.app import running_bot
 from bot.core import Bullets, Button, ChatCore, Context, Heading, Quote, Reply, Text
-from bot.delivery import BriefScheduler, platform_senders
-from bot.feeds import FeedPoller, feed_client
+from bot.delivery import BriefScheduler
 from bot.slack import (
     MAX_BLOCKS,
     MAX_HEADER_CHARS,
@@ -43,14 +42,11 @@ from bot.slack import (
     slack_commands,
     split_text,
 )
-from bot.storage import Database, migrate
-from bot.storage.config import utc_now
+from bot.storage import Database
 from bot.storage.models import Feed, Subscriber, Subscription
-from bot.stories import StoryService
 from bot.subscriptions import SubscriptionCommands
 from config import Settings
 from summarizer.models import ModelService
-from tests.delivery.helpers import CONFIG
 from tests.fakes.feeds import FakeFeeds, serve_fake_feeds
 from tests.fakes.slack_api import BOT_USER_ID, ApiCall, FakeSlack, SlackSender, serve_fake_slack
 
@@ -417,45 +413,17 @@ class Daily(Running):
 
 @pytest.fixture
 async def daily(settings: Settings, models: ModelService, tmp_path: Path) -> AsyncIterator[Daily]:
-    """Subscriptions and operator commands on SQLite, feeds from a fake site on 127.0.0.1."""
+    """The bot as ``serve`` builds it (``running_bot``), on SQLite, with a fake feed site."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'newsbrief.db'}"
-    await migrate(url)
-    db = Database.connect(url)
-    delivery = dataclasses.replace(CONFIG, database_url=url)
-    try:
-        async with serve_fake_slack() as fake, serve_fake_feeds() as site:
-            config = slack_settings(settings, fake.api_url, admins=[f"slack:{ADMIN}"])
-            async with (
-                httpx.AsyncClient() as http,
-                feed_client(
-                    delivery, config.user_agent, allow_hosts=config.fetch_allow_hosts
-                ) as feeds,
-            ):
-                stories = StoryService(db, models, feeds, config, delivery, utc_now)
-                subscriptions = SubscriptionCommands(
-                    db, delivery, utc_now, http=feeds, stories=stories
-                )
-                core = ChatCore(config, models, http, plugins=[subscriptions])
-                subscriptions.on_briefs = core.remember
-                token = "xoxb-1111-2222-test"
-                senders = platform_senders(http, delivery, slack=(fake.api_url, token))
-                core.plugins.append(
-                    AdminCommands(db, delivery, config.admins, utc_now, senders=senders, core=core)
-                )
-                scheduler = BriefScheduler(
-                    db,
-                    delivery,
-                    senders,
-                    utc_now,
-                    stories=stories,
-                    poller=FeedPoller(db, feeds, delivery, utc_now),
-                    remember=core.remember,
-                    owner="slack-test",
-                )
-                async with serving(fake, config, core) as running:
-                    yield Daily(**vars(running), db=db, site=site, scheduler=scheduler)
-    finally:
-        await db.close()
+    async with serve_fake_slack() as fake, serve_fake_feeds() as site:
+        config = slack_settings(settings, fake.api_url, admins=[f"slack:{ADMIN}"], database_url=url)
+        async with running_bot(config, models=models) as bot:
+            db = Database.connect(url)
+            try:
+                async with serving(fake, config, bot.core) as running:
+                    yield Daily(**vars(running), db=db, site=site, scheduler=bot.scheduler)
+            finally:
+                await db.close()
 
 
 async def subscriptions_in(db: Database) -> list[tuple[str, str, str, list[str]]]:
