@@ -568,7 +568,8 @@ class _Resolver:
         # Poll shares: "Two in three", "58 percent of Florida Latino voters overall".
         share = re.search(r"\bpercent\b|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b", phrase, re.I)
         head = chosen[-1].group().lower()
-        if not share and (head in _DETERMINERS or head in _FUNCTION_HEADS):
+        alone = len(chosen) == 1 and head in ("many", "some", "most", "several", "both", "few")
+        if not share and not alone and (head in _DETERMINERS or head in _FUNCTION_HEADS):
             return None
         if re.fullmatch(r"[a-z]+(?:ed|ing)", head) and len(chosen) == 1:
             return None
@@ -765,10 +766,11 @@ class _DirectPass:
         self.quotes = quotes
         self.used_cues: list[Span] = []
         self.deferred: set[int] = set()  # quotes after "said that": the indirect pass owns them
+        self.attributed: dict[int, Attribution] = {}
 
     def run(self) -> list[_Draft]:
         text = self.text
-        attributed: dict[int, Attribution] = {}
+        attributed = self.attributed
         speech: list[int] = []
         for i, quote in enumerate(self.quotes):
             sentence = self.article.sentence_at(quote.open_at)
@@ -909,9 +911,20 @@ class _DirectPass:
                 subject = self.resolver.sentence_subject(sentence)
         if subject is None:
             subject = self.resolver.subject_after(cue[1], quote.open_at)
+        if subject is None and re.fullmatch(r"\w+ing", cue_match.group()):
+            # "“…,” Cruz said, adding: “…”": the speaker of the sentence's earlier quote.
+            subject = self._earlier_speaker(i, sentence_start)
         if subject is None:
             return None
         return self._use(subject, cue, quote)
+
+    def _earlier_speaker(self, i: int, sentence_start: int) -> Span | None:
+        earlier = [
+            self.attributed[j].speaker_span
+            for j in range(i)
+            if j in self.attributed and self.quotes[j].open_at >= sentence_start
+        ]
+        return earlier[-1] if earlier else None
 
     def _named_before(self, start: int, quote: QuoteSpan) -> Attribution | None:
         """``Sonya Herridge ― “…”``, ``Mitt Romney -- ''…''``, ``PENCE: “…”``: a name, a dash."""
@@ -1124,6 +1137,12 @@ class _IndirectPass:
             # "Mike Morrell, a veteran who retired as director, said": the appositive may hold
             # words that look like clause boundaries.
             subject = self.resolver.subject_before(sentence.start, cue[0])
+            if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
+                subject = None  # "Yin Myint May, 60, a doctor, said": not "60"
+        if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
+            # "Yin Myint May, 60, a doctor, said", "Sen. Rand Paul, R-Ky., told": the noun
+            # phrase opening the sentence, then asides between commas.
+            subject = self._fronted_subject(sentence, cue[0])
         if subject is None:
             subject = self.resolver.subject_before(clause_start, cue[0])
         if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
@@ -1288,6 +1307,51 @@ class _IndirectPass:
             if mention is not None:
                 return (mention.start, mention.end)
         return self.resolver.sentence_subject(sentence)
+
+    def _fronted_subject(self, sentence: Sentence, cue_start: int) -> Span | None:
+        """The noun phrase before the sentence's first comma when only asides follow it.
+
+        "Yin Myint May, 60, a doctor, said …", "A White House official, who requested
+        anonymity, said …", "On Wednesday, the director of the F.B.I., James B. Comey, said
+        …". The phrase holds no verb of its own ("The Internet has … , said X" is an
+        inverted sentence, not this) and the asides hold no sentence break.
+        """
+        text = self.text
+        opening = re.match(
+            r"\s*(?:(?:But|And|So|Still|Yet|Meanwhile|However|Instead)\s*,?\s+)?"
+            r"(?:(?:On|In|At|During|After|Before|Last|This|Earlier|Later|Since|For|By|Then)\b"
+            r"[^,.;:!?“”\"]{0,60},\s+(?:however,\s+|though,\s+|for\s+instance,\s+)?)?",
+            text[sentence.start : cue_start],
+        )
+        start = sentence.start + (opening.end() if opening else 0)
+        comma = text.find(",", start, cue_start)
+        if comma < 0 or comma == cue_start:
+            return None
+        asides = text[comma:cue_start]
+        if _SENTENCE_BREAK.search(asides) or re.search(r"[;:“”\"]", asides) or len(asides) > 220:
+            return None
+        phrase = text[start:comma]
+        mention = self.resolver.index.mention_starting_at(start)
+        if mention is not None and re.fullmatch(
+            r"\s*(?:\([^()]{1,20}\))?", text[mention.end : comma]
+        ):
+            return (start, comma)
+        words = phrase.split()
+        if re.fullmatch(r"(?:[A-Z][\w’'.\-]*\s*){1,5}", phrase):
+            return (start, comma)  # a name the index does not know: "Yin Myint May, 60, …"
+        if not 1 <= len(words) <= 10 or not re.match(
+            r"(?:The|A|An|One|Two|Three|Several|Some|Many|Most|Other|Another|Both|All|"
+            r"[A-Z][a-z]+s)\b",
+            phrase,
+        ):
+            return None
+        if re.search(
+            r"\b(?:is|are|was|were|be|been|has|have|had|will|would|can|could|should|must|may|"
+            r"might|did|does|do|[a-z]{3,}ed)\b",
+            phrase,
+        ) and not re.search(r"\b(?:who|that)\b", phrase):
+            return None
+        return (start, comma)
 
     def _named_inverted_subject(self, cue_end: int, limit: int) -> Span | None:
         """A known name right after the verb that ends the clause: ``said Brian Baker, …``."""
@@ -1691,6 +1755,7 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
     ("Lisa Lerer reported from Los Angeles"), "Contributing: …".
     """
     direct = [d.content_span for d in drafts if d.kind == "direct"]
+    reported = [d.content_span for d in drafts]
     notes = {
         p.index
         for p in article.paragraphs
@@ -1709,9 +1774,22 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
             continue
         if draft.kind != "direct" and any(s <= span[0] and span[1] <= e for s, e in direct):
             continue
+        if _is_belief(draft) and any(
+            s <= span[0] and span[1] <= e and (s, e) != span for s, e in reported
+        ):
+            continue  # "she said she thinks X": the thought is part of what she said
+
         seen.add(span)
         kept.append(draft)
     return kept
+
+
+_BELIEF_FORMS = frozenset(f for forms in BELIEF_VERBS.values() for f in forms)
+
+
+def _is_belief(draft: _Draft) -> bool:
+    cue = (draft.attribution.cue or "").lower().split()
+    return draft.kind != "direct" and bool(cue) and cue[-1] in _BELIEF_FORMS
 
 
 def _record(article: Article, draft: _Draft) -> QuoteRecord:

@@ -154,6 +154,7 @@ def _merge_orphan_quotes(
         if merged and (
             re.fullmatch(r"[”\"’')\]]+", piece)
             or re.match(r"^[a-z]", piece)  # "… U.S. officials." continued in lower case
+            or re.match(r"^[,;]", piece)  # "Sen. Rand Paul, R-Ky.|, told …": never a start
         ):
             merged[-1] = (merged[-1][0], e)
         else:
