@@ -267,6 +267,10 @@ _CONTENT_STOP = re.compile(
     # ", and human rights groups warned …": a new subject and verb start another statement
     r"|,\s+and\s+(?:the\s+)?(?:[A-Z][\w’'\-]*\s+){1,3}(?:warned|accused|called|criticized|"
     r"argued|countered|responded|insisted|denied|is|was|are|were|has|have|had)\b"
+    # ", but the campaign refused …", ", and more than 4 in 10 said …": a new clause
+    r"|,[”\"']*\s+(?:and|but)\s+(?:(?:he|she|they|it|the|a|an|other|some|many|most|more|"
+    r"[A-Z][\w’'.\-]*|\d[\d,.]*)\s+)(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
+    r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
 #: Between a subject and its verb: a day or a setting ("Sean Spicer on Thursday evening said").
@@ -1755,7 +1759,6 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
     ("Lisa Lerer reported from Los Angeles"), "Contributing: …".
     """
     direct = [d.content_span for d in drafts if d.kind == "direct"]
-    reported = [d.content_span for d in drafts]
     notes = {
         p.index
         for p in article.paragraphs
@@ -1774,11 +1777,8 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
             continue
         if draft.kind != "direct" and any(s <= span[0] and span[1] <= e for s, e in direct):
             continue
-        if _is_belief(draft) and any(
-            s <= span[0] and span[1] <= e and (s, e) != span for s, e in reported
-        ):
-            continue  # "she said she thinks X": the thought is part of what she said
-
+        if _is_belief(draft):
+            continue  # "Trump thinks …", "the poll showed …": not a statement anyone made
         seen.add(span)
         kept.append(draft)
     return kept
