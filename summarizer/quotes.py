@@ -1161,6 +1161,11 @@ class _IndirectPass:
                 inverted = subject is not None
         if subject is None:
             return
+        if not inverted:
+            content = self._as_clause(sentence, subject, cue)
+            if content is not None:
+                yield self._draft(content, self.resolver.attribution(subject, cue), sentence)
+                return
         reach = subject[1] if inverted else cue[1]
         tail = text[reach : sentence.end]
         infinitive = match.group().lower() in _TO_FORMS and re.match(r"\s+to\s", tail)
@@ -1217,6 +1222,27 @@ class _IndirectPass:
             return
         attribution = self.resolver.attribution(subject, cue)
         yield self._draft(content, attribution, sentence)
+
+    def _as_clause(self, sentence: Sentence, subject: Span, cue: Span) -> Span | None:
+        """``As POLITICO revealed, the RNC agreed …`` / ``…, as Comey noted.``: the clause
+        the ``as`` aside is attached to is the content."""
+        text = self.text
+        before = text[sentence.start : subject[0]]
+        aside = re.search(r"(?:^|(?<=[,(—])\s*|(?<=\s))[Aa]s\s+$", before)
+        if aside is None:
+            return None
+        after = re.match(r"[^,.;:!?“”\"()]{0,40}?,\s+(?=\S)", text[cue[1] : sentence.end])
+        head = before[: aside.start()].rstrip()
+        if after is not None:
+            # The aside opens the sentence or follows a comma: the rest of the sentence.
+            if head and not re.search(r"(?:,|\b(?:and|but))$", head):
+                return None
+            return self._trim(cue[1] + after.end(), sentence.end)
+        if head.endswith(",") and re.fullmatch(
+            r"[^,;:“”\"]{0,40}?[.!?)]?[”\"]?\s*", text[cue[1] : sentence.end]
+        ):
+            return self._trim(self._head_start(sentence), sentence.start + len(head) - 1, cut=False)
+        return None
 
     def _parenthetical(
         self, sentence: Sentence, subject: Span, cue: Span, inverted: bool, tail: str
