@@ -252,7 +252,7 @@ _TIME_WORDS = (
     r"yesterday|tonight|earlier|later|recently)(?:\s+(?:night|morning|afternoon|evening))?"
 )
 _CONTENT_STOP = re.compile(
-    r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|which|who|whose|"
+    r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|"
     r"saying|adding|noting|arguing|telling|insisting|explaining|claiming|warning|asserting|"
     r"calling|implicitly|explicitly|citing|although|though|even\s+though|even\s+as|whereas|"
     r"but\s+(?:he|she|they)\s+(?!said|says|added|told|thinks|believes|knows|hopes|feels|"
@@ -263,7 +263,7 @@ _CONTENT_STOP = re.compile(
     r"accused|criticized|denied|suggested|acknowledged|admitted)\b"
     r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
     r"|,\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,2}\s+(?:said|says|added|adds)\b"
-    r"|\s+(?:―|—|--)\s+|;\s"
+    r"|;\s"
     # ", and human rights groups warned …": a new subject and verb start another statement
     r"|,\s+and\s+(?:the\s+)?(?:[A-Z][\w’'\-]*\s+){1,3}(?:warned|accused|called|criticized|"
     r"argued|countered|responded|insisted|denied|is|was|are|were|has|have|had)\b"
@@ -1560,7 +1560,9 @@ class _IndirectPass:
 
         The reported clause stops at an attribution tail (``…, according to X``), a
         participle or coordinated reporting verb that starts the next attribution
-        (``…, saying …``, ``… and warned …``), a non-restrictive ``, which`` or a dash aside.
+        (``…, saying …``, ``… and warned …``) or a new clause (``…, but the campaign refused``).
+        A ``, which …`` clause or a dash aside stays: PolNeAR train/dev keep them in the content
+        more often than not (speech F1 0.815 → 0.817 on train, 0.852 → 0.858 on dev).
         """
         text = self.text
         chunk = text[start:end]
