@@ -1747,25 +1747,30 @@ def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft
 #: "When asked whether he would …", "asked about his daughter’s work": the question put to
 #: someone, with no asker named (or "by a reporter").
 _ASKED = re.compile(
-    r"\b(?:[Ww]hen|[Ww]hile|[Aa]fter\s+being|[Ii]f|[Oo]nce|[Bb]efore\s+being)\s+"
-    r"(?P<cue>asked)\s+(?:by\s+(?P<source>(?:a|an|the)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?)\s+)?"
-    r"(?P<content>(?:whether|if|about|how|what|why|which|whom|who|when|where)\b"
+    r"(?:\b(?:[Ww]hen|[Ww]hile|[Aa]fter\s+being|[Ii]f|[Oo]nce|[Bb]efore\s+being)\s+"
+    r"(?P<cue>asked)|(?:^|(?<=[.!?”\"]\s)|(?<=\n))(?P<opening>Asked))\s+"
+    r"(?:by\s+(?P<source>(?:(?:a|an|the)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?|(?:[A-Z][\w’'.\-]*\s*){1,3}?))"
+    r"\s+)?(?:(?:on|in|during|at)\s+(?:[\w’'.\-]+\s+){1,4}?|(?:[A-Z][a-z]+day|yesterday|today)\s+)?"
+    r"(?P<content>(?:whether|if|about|how|what|why|which|whom|who|when|where|to)\b"
     r"(?:[^,.;:!?“”\"]|\.(?=[A-Za-z]))+?)"
     r"(?=\s*(?:[,.;:!?]|$))"
 )
 
 
 def _asked_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
-    """Questions put to a speaker: ``…, Christie said when asked whether he would …``."""
+    """Questions put to a speaker: ``…, Christie said when asked whether he would …``,
+    ``Asked on Monday whether …, he said``."""
     text = article.text
     for match in _ASKED.finditer(text):
-        if resolver._in_quote(match.start("cue")):
+        cue_group = "cue" if match.group("cue") else "opening"
+        cue = (match.start(cue_group), match.end(cue_group))
+        if resolver._in_quote(cue[0]):
             continue
-        sentence = article.sentence_at(match.start("cue"))
+        sentence = article.sentence_at(cue[0])
         if sentence is None:
             continue
         subject = (match.start("source"), match.end("source")) if match.group("source") else None
-        attribution = resolver.attribution(subject, (match.start("cue"), match.end("cue")))
+        attribution = resolver.attribution(subject, cue)
         content = (match.start("content"), match.end("content"))
         yield _Draft(content, "indirect", attribution, sentence.paragraph)
 
