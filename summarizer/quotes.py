@@ -292,6 +292,10 @@ _ADVERBIAL_START = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|in\s+a|over|while|when|"
     r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for)\b"
 )
+#: "He went on to say …", "took to Twitter to write …": the statement is made.
+_GOES_ON_TO = re.compile(
+    r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+(?:Twitter|Facebook|\w+))\s+to\s+$"
+)
 _LEADING_TIME = re.compile(rf"\s*,?\s*{_TIME_WORDS}\b\s*,?")
 
 
@@ -576,7 +580,12 @@ class _Resolver:
             return None
         phrase = " ".join(w.group() for w in chosen)
         # Poll shares: "Two in three", "58 percent of Florida Latino voters overall".
-        share = re.search(r"\bpercent\b|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b", phrase, re.I)
+        share = re.search(
+            r"\bpercent\b|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b|\b(?:half|[a-z]+-?thirds?|"
+            r"[a-z]+-?quarters?|majority|plurality|minority)\s+of\b",
+            phrase,
+            re.I,
+        )
         head = chosen[-1].group().lower()
         alone = len(chosen) == 1 and head in ("many", "some", "most", "several", "both", "few")
         if not share and not alone and (head in _DETERMINERS or head in _FUNCTION_HEADS):
@@ -633,6 +642,10 @@ class _Resolver:
             r"{2,100}",
             text[start:limit],
         )
+        if phrase:
+            relative = re.search(r"\s+(?:who|whose|that|which)\s", phrase.group())
+            if relative:  # "said one owner of a shop that sells …": the head noun phrase
+                phrase = re.match(re.escape(phrase.group()[: relative.start()]), text[start:limit])
         if phrase:
             words = phrase.group().split()
             if 1 <= len(words) <= 10 and words[0].lower() not in (
@@ -855,7 +868,14 @@ class _DirectPass:
         )
         window = self.text[start : min(limit, next_open, start + 160)]
         inside = self.text[quote.start : quote.end].rstrip()
-        if inside.endswith(".") and not inside.endswith("..") and re.match(r"\s+[A-Z]", window):
+        if (
+            inside.endswith(".")
+            and not inside.endswith("..")
+            and re.match(r"\s+[A-Z]", window)
+            and not re.match(
+                r"\s+(?:[A-Z][\w’'.\-]*\s+){1,3}(?:said|says|added|adds|wrote|writes)[.,]", window
+            )
+        ):
             # “… soft.” He says referees …: the quote closed its sentence; a new one starts.
             return None
         match = _AFTER_VS.match(window)
@@ -1079,7 +1099,8 @@ class _IndirectPass:
             after = text[match.end() : sentence.end]
             if lowered in _WEAK_FORMS and not re.match(r"\s*(?:that\b|:)", after):
                 continue
-            if re.search(r"\bto\s+$", text[sentence.start : match.start()]):
+            left = text[sentence.start : match.start()]
+            if re.search(r"\bto\s+$", left) and not _GOES_ON_TO.search(left):
                 continue  # "declined to say", "wants to tell": no statement made
             yield from self._verb(sentence, match)
 
@@ -1154,7 +1175,9 @@ class _IndirectPass:
             # phrase opening the sentence, then asides between commas.
             subject = self._fronted_subject(sentence, cue[0])
         if subject is None:
-            subject = self.resolver.subject_before(clause_start, cue[0])
+            goes_on = _GOES_ON_TO.search(text[clause_start : cue[0]])
+            subject_end = clause_start + goes_on.start() if goes_on else cue[0]
+            subject = self.resolver.subject_before(clause_start, subject_end)
         if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
             subject = None
         if subject is None:
@@ -1436,6 +1459,15 @@ class _IndirectPass:
                     return True
         if inverted and re.match(r"^,\s*(?:a|an|the|one|who|which|whose|[a-z]+\s+of)\b", stripped):
             return True
+        if (
+            inverted
+            and re.fullmatch(r",\s*[\w\s’'.,\-&()]{1,120}?[.!?]?[”\"]?", stripped)
+            and not re.search(
+                r"\b(?:is|are|was|were|has|have|had|will|would|said|says|can|could|did|does)\b",
+                stripped,
+            )
+        ):
+            return True  # "…, said Gary Orfield, education and law professor at UCLA."
         if re.match(r"^,\s*[a-z]+ing\b", stripped) and not re.search(
             r"\b(?:would|will|is|was|are|were|has|have|had|could|can|should|may|might|must)\b",
             stripped,
