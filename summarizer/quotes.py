@@ -37,6 +37,7 @@ Record conventions (the seed gold follows them; PolNeAR is scored on them):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -1761,8 +1762,11 @@ def _named_transcript(line: str, base: int, resolver: _Resolver) -> re.Match[str
 def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
     """Transcripts (``PENCE: Well, look, …``) and signed quotations (``“…” ― Name``)."""
     text = article.text
-    for paragraph in article.paragraphs:
-        line = text[paragraph.start : paragraph.end]
+    lines = [(paragraph, text[paragraph.start : paragraph.end]) for paragraph in article.paragraphs]
+    capitals = Counter(
+        m.group("source") for _, line in lines if (m := _TRANSCRIPT.match(line)) is not None
+    )
+    for paragraph, line in lines:
         match = _TRANSCRIPT.match(line)
         if not match or len(match.group("source")) < 2:
             match = _SIGNED.match(line) or _named_transcript(line, paragraph.start, resolver)
@@ -1770,6 +1774,14 @@ def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft
             continue
         base = paragraph.start
         subject = (base + match.start("source"), base + match.end("source"))
+        if (
+            match.re is _TRANSCRIPT
+            and capitals[match.group("source")] < 2
+            and resolver.speaker_name(subject, [])[1] is None
+        ):
+            continue  # "EMAIL: …", "STAT OF THE WEEK: …": a label, not a transcript
+        if len(re.findall(r"[A-Za-z]{2,}", match.group("content"))) < 3:
+            continue  # "Sanders: 1,547.", "Carson: A miracle.": a tally or a tagline
         cue = (base + match.start("cue"), base + match.end("cue"))
         start, end = base + match.start("content"), base + match.end("content")
         if text[start] in '“"' and text[end - 1] in '”"':
