@@ -259,7 +259,7 @@ _TIME_WORDS = (
     r"yesterday|tonight|earlier|later|recently)(?:\s+(?:night|morning|afternoon|evening))?"
 )
 _CONTENT_STOP = re.compile(
-    r",\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|"
+    r",[”\"]?\s+(?:according\s+to|he\s+said|she\s+said|they\s+said|said|while|"
     r"saying|adding|noting|arguing|telling|insisting|explaining|claiming|warning|asserting|"
     r"calling|implicitly|explicitly|citing|although|though|even\s+though|even\s+as|whereas|"
     r"but\s+(?:he|she|they)\s+(?!said|says|added|told|thinks|believes|knows|hopes|feels|"
@@ -269,7 +269,8 @@ _CONTENT_STOP = re.compile(
     r"asks|called|calls|urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|"
     r"encouraged|accused|criticized|denied|suggested|acknowledged|admitted|predicted|cautioned|"
     r"implied|expressed|characterized|conceded|complained|declared|announced|insisted|pointed|"
-    r"points|accuses|blamed|blames)\b"
+    r"points|accuses|blamed|blames|saying|adding|questioning|calling|accusing|arguing|"
+    r"insisting|noting|claiming|suggesting|warning|asking)\b"
     r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
     r"|,\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,2}\s+(?:said|says|added|adds)\b"
     r"|;\s"
