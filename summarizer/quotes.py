@@ -1109,15 +1109,19 @@ class _IndirectPass:
             yield from self._verb(sentence, match)
 
     def _according(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
-        """``According to X, …`` or ``…, according to X.``"""
+        """``According to X, …``, ``…, according to X.`` and ``…, according to X, …``."""
         text = self.text
         cue = (match.start(), match.end())
         tail = text[match.end() : sentence.end]
-        source = re.match(r"\s+([^,;:—]+?)(?=\s*(?:,|;|—|[.!?]?[”\"]?\s*$))", tail)
+        source = re.match(r"\s+([^,;:—]+?)(?=\s*(?:,|;|:|—|[.!?]?[”\"]?\s*$))", tail)
         if not source:
             return
         subject = (match.end() + source.start(1), match.end() + source.end(1))
         head = text[sentence.start : match.start()].rstrip()
+        opening = re.search(r"(?:^|:|\()\s*$", head)
+        if opening is not None:
+            head = ""  # "(According to X, …", "It hasn't gone unnoticed: According to X, …"
+        pieces: list[Span] = []
         if not head.strip(" ,") or (
             re.fullmatch(r"[\w\s,]{0,30}", head) and not head.endswith(",")
         ):
@@ -1130,19 +1134,28 @@ class _IndirectPass:
             content = self._trim(content_start + lead.end(), sentence.end)
             if content is None:
                 return
-        elif head.endswith(","):
-            content = self._trim(sentence.start, sentence.start + len(head) - 1)
+            pieces.append(content)
+        elif head.endswith((",", ",”", ',"', ",''")):
+            closing = len(head) - len(head.rstrip("”\"'"))
+            start = self._head_start(sentence)
+            content = self._trim(start, sentence.start + len(head) - closing - 1, cut=False)
             if content is None:
                 return
+            if closing:  # "The visit became ''the high-water mark,'' according to Mr. Rhodes"
+                content = (content[0], sentence.start + len(head))
+            pieces.append(content)
             after_source = text[subject[1] : sentence.end]
-            if re.match(r"\s*,\s*\S", after_source) and not re.match(
-                r"\s*,\s*(?:who|which)\b", after_source
-            ):
-                pass
+            more = re.match(r"\s*,\s*(?=\S)", after_source)
+            if more and not re.match(r"\s*,\s*(?:who|which|whose|a|an|the)\b", after_source):
+                # "Among the precedents at risk, according to Ms. Epstein, are 16 …"
+                rest = self._trim(subject[1] + more.end(), sentence.end)
+                if rest is not None and len(text[rest[0] : rest[1]].split()) >= 2:
+                    pieces.append(rest)
         else:
             return
         attribution = self.resolver.attribution(subject, cue)
-        yield self._draft(content, attribution, sentence)
+        for piece in pieces:
+            yield self._draft(piece, attribution, sentence)
 
     def _verb(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
         text = self.text
@@ -1613,7 +1626,11 @@ class _IndirectPass:
             end = start + tail.start()
         while start < end and text[start] in " \t\n,:":
             start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in ".;:,"):
+        while end > start and (
+            text[end - 1].isspace()
+            or text[end - 1] in ".;:,"
+            or (text[end - 1] == ")" and "(" not in text[start:end])
+        ):
             end -= 1
         if end - start < 3:
             return None
