@@ -598,8 +598,28 @@ class _Resolver:
             return None
         first = chosen[0].group().lower()
         if len(chosen) >= 6 and first not in _DETERMINERS and not share:
-            return None
+            return self._relative_subject(clause_start, end)
         return (clause_start + chosen[0].start(), clause_start + chosen[-1].end())
+
+    def _relative_subject(self, clause_start: int, end: int) -> Span | None:
+        """ "Friends of Mr. Clinton's who have seen him on the trail say …": a noun phrase
+        and its relative clause (no commas) before the verb."""
+        found = re.search(
+            r"(?:^|(?<=[,;:(]\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bthat\s))"
+            r"((?:[\w’'.\-]+\s+){1,5}?)who\s+[^,;:()“”\"]{3,100}$",
+            self.text[clause_start:end].rstrip(),
+        )
+        if found is None:
+            return None
+        head = found.group(1).split()
+        if head[-1].lower() in _DETERMINERS | _FUNCTION_HEADS or re.fullmatch(
+            r"[a-z]+(?:ed|ing)", head[-1]
+        ):
+            return None
+        return (
+            clause_start + found.start(1),
+            clause_start + len(self.text[clause_start:end].rstrip()),
+        )
 
     def sentence_subject(self, sentence: Sentence) -> Span | None:
         """The noun phrase that opens a sentence: a pronoun, a name or "The Arizona Republican"."""
