@@ -1168,9 +1168,9 @@ class _IndirectPass:
             more = re.match(r"\s*,\s*(?=\S)", after_source)
             if more and not re.match(r"\s*,\s*(?:who|which|whose|a|an|the)\b", after_source):
                 # "Among the precedents at risk, according to Ms. Epstein, are 16 …"
-                rest = self._trim(subject[1] + more.end(), sentence.end)
-                if rest is not None and len(text[rest[0] : rest[1]].split()) >= 2:
-                    pieces.append(rest)
+                following = self._trim(subject[1] + more.end(), sentence.end)
+                if following is not None and len(text[following[0] : following[1]].split()) >= 2:
+                    pieces.append(following)
         else:
             return
         attribution = self.resolver.attribution(subject, cue)
@@ -1228,9 +1228,9 @@ class _IndirectPass:
         if subject is None:
             return
         if not inverted:
-            content = self._as_clause(sentence, subject, cue)
-            if content is not None:
-                yield self._draft(content, self.resolver.attribution(subject, cue), sentence)
+            aside = self._as_clause(sentence, subject, cue)
+            if aside is not None:
+                yield self._draft(aside, self.resolver.attribution(subject, cue), sentence)
                 return
         reach = subject[1] if inverted else cue[1]
         tail = text[reach : sentence.end]
