@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -65,10 +66,13 @@ def _encoder(source: Any) -> Any:
     return embedder() if callable(embedder) else source
 
 
-def _truncated(model: Any, layers: int) -> Any:
+def _truncated(
+    model: Any, layers: int, tuned: dict[int, dict[str, FloatArray]] | None = None
+) -> Any:
     """A view of a BERT-like ``model`` running only its first ``layers`` layers.
 
-    The parameters are shared (no copy); the original model is untouched.
+    The parameters are shared (no copy); the original model is untouched. ``tuned``: layers
+    (by index) whose weights the tagger fine-tuned; those blocks are copies with those weights.
     """
     import copy
 
@@ -76,13 +80,20 @@ def _truncated(model: Any, layers: int) -> Any:
 
     encoder = getattr(model, "encoder", None)
     blocks = getattr(encoder, "layer", None)
-    if encoder is None or blocks is None or layers >= len(blocks):
+    if encoder is None or blocks is None or (layers >= len(blocks) and not tuned):
         return model
+    kept = list(blocks)[:layers]
+    for index, weights in (tuned or {}).items():
+        if index < len(kept):
+            block = copy.deepcopy(kept[index])
+            block.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
+            block.eval()
+            kept[index] = block
     view = copy.copy(model)
     view._modules = dict(model._modules)
     short = copy.copy(encoder)
     short._modules = dict(encoder._modules)
-    short._modules["layer"] = torch.nn.ModuleList(list(blocks)[:layers])
+    short._modules["layer"] = torch.nn.ModuleList(kept)
     view._modules["encoder"] = short
     return view
 
@@ -101,31 +112,18 @@ def token_features(
     return TokenFeatures(offsets, hidden[0])
 
 
-def token_features_multi(
-    source: Any,
-    article: Article,
-    keep: Sequence[int],
-    layers: int | None = None,
-    batch_size: int = 16,
-) -> tuple[IntArray, list[FloatArray]]:
-    """Offsets and the hidden states after each layer in ``keep`` (-1: the last run)."""
-    import torch
+Window = tuple[list[int], list[tuple[int, int]]]
 
-    encoder = _encoder(source)
-    tokenizer, model = encoder.tokenizer, encoder.model
-    if layers is not None:
-        model = _truncated(model, layers)
+
+def article_windows(tokenizer: Any, article: Article) -> list[Window]:
+    """The article's wordpieces (ids, character offsets) packed paragraph by paragraph into
+    windows of at most :data:`WINDOW`; a longer paragraph is split over several."""
     text = article.text
     paragraphs = [(p.start, p.end) for p in article.paragraphs if p.end > p.start]
     if not paragraphs:
         paragraphs = [(0, len(text))] if text.strip() else []
-    dimension = int(model.config.hidden_size)
-    empty = (
-        np.zeros((0, 2), np.int64),
-        [np.zeros((0, dimension), np.float32) for _ in keep],
-    )
     if not paragraphs:
-        return empty
+        return []
     encoded = tokenizer(
         [text[s:e] for s, e in paragraphs],
         add_special_tokens=False,
@@ -143,7 +141,7 @@ def token_features_multi(
                     [(start + a, start + b) for a, b in offs[begin : begin + WINDOW]],
                 )
             )
-    windows: list[tuple[list[int], list[tuple[int, int]]]] = []
+    windows: list[Window] = []
     for ids, offs in pieces:
         if not ids:
             continue
@@ -152,6 +150,35 @@ def token_features_multi(
             windows[-1][1].extend(offs)
         else:
             windows.append((list(ids), list(offs)))
+    return windows
+
+
+def token_features_multi(
+    source: Any,
+    article: Article,
+    keep: Sequence[int],
+    layers: int | None = None,
+    batch_size: int = 16,
+    model: Any = None,
+) -> tuple[IntArray, list[FloatArray]]:
+    """Offsets and the hidden states after each layer in ``keep`` (-1: the last run).
+
+    ``model``: run this (a view made by :func:`_truncated`) instead of the source's model.
+    """
+    import torch
+
+    encoder = _encoder(source)
+    tokenizer = encoder.tokenizer
+    if model is None:
+        model = encoder.model
+        if layers is not None:
+            model = _truncated(model, layers)
+    dimension = int(model.config.hidden_size)
+    empty = (
+        np.zeros((0, 2), np.int64),
+        [np.zeros((0, dimension), np.float32) for _ in keep],
+    )
+    windows = article_windows(tokenizer, article)
     if not windows:
         return empty
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -334,6 +361,14 @@ class AttributionTagger:
         self.arrays = arrays
         self.source = source
         self.dilations = [int(d) for d in arrays["dilations"]]
+        #: Fine-tuned encoder layers, stored as ``tuned.<layer index>.<parameter name>``.
+        self.tuned: dict[int, dict[str, FloatArray]] = {}
+        for key, value in arrays.items():
+            if key.startswith("tuned."):
+                _, index, name = key.split(".", 2)
+                self.tuned.setdefault(int(index), {})[name] = value
+        self._views: dict[int, Any] = {}
+        self._views_lock = threading.Lock()
         settings = arrays.get("decoding")
         self.decoding = decoding or (
             Decoding.from_array(settings) if settings is not None else Decoding()
@@ -432,7 +467,16 @@ class AttributionTagger:
         if self.source is None:
             raise ValueError("AttributionTagger has no model source for token features")
         layers = int(self.arrays["layers"][0]) if "layers" in self.arrays else None
-        return token_features(self.source, article, layers)
+        if not self.tuned:
+            return token_features(self.source, article, layers)
+        model = _encoder(self.source).model
+        with self._views_lock:  # built once per model: copying the tuned layer costs ~10 ms
+            view = self._views.get(id(model))
+            if view is None:
+                view = _truncated(model, layers or len(model.encoder.layer), self.tuned)
+                self._views = {id(model): view}
+        offsets, (hidden,) = token_features_multi(self.source, article, [-1], model=view)
+        return TokenFeatures(offsets, hidden)
 
     def augment(
         self,
