@@ -814,6 +814,8 @@ class _DirectPass:
         self.used_cues: list[Span] = []
         self.deferred: set[int] = set()  # quotes after "said that": the indirect pass owns them
         self.attributed: dict[int, Attribution] = {}
+        #: Speech quotes with no speaker here; one right after a reported statement continues it.
+        self.unattributed: list[int] = []
 
     def run(self) -> list[_Draft]:
         text = self.text
@@ -840,6 +842,7 @@ class _DirectPass:
         for i in speech:
             attribution = attributed.get(i) or self._inherit(i, attributed, speech)
             if attribution is None:
+                self.unattributed.append(i)
                 continue
             attributed.setdefault(i, attribution)
             quote = self.quotes[i]
@@ -1692,6 +1695,7 @@ def extract_quotes(
     indirect = _IndirectPass(
         article, resolver, quotes, direct, direct_pass.used_cues, direct_pass.deferred
     ).run()
+    indirect += _follow_on_drafts(article, quotes, direct_pass.unattributed, indirect)
     headlines = (
         list(_headline_drafts(article, resolver))
         + list(_transcript_drafts(article, resolver))
@@ -1703,6 +1707,35 @@ def extract_quotes(
     if tagger is not None:
         records = tagger.augment(article, records, index)
     return records
+
+
+def _follow_on_drafts(
+    article: Article, quotes: list[QuoteSpan], unattributed: list[int], indirect: list[_Draft]
+) -> list[_Draft]:
+    """A quotation opening the sentence right after a reported statement, with no speaker of
+    its own, goes on with that statement: ``Kerry said that 100,000 would be accepted.
+    “That adds up to 185,000 over two years.”``"""
+    text = article.text
+    drafts: list[_Draft] = []
+    for i in unattributed:
+        quote = quotes[i]
+        sentence = article.sentence_at(quote.open_at)
+        if sentence is None or text[sentence.start : quote.open_at].strip():
+            continue
+        before = [d for d in indirect if d.content_span[1] <= quote.open_at]
+        if not before:
+            continue
+        last = max(before, key=lambda d: d.content_span[1])
+        previous = article.sentence_at(last.content_span[1] - 1)
+        if previous is None or text[previous.end : quote.open_at].strip():
+            continue
+        paragraph = article.paragraphs[quote.paragraph]
+        if last.paragraph != quote.paragraph and not (
+            last.paragraph == quote.paragraph - 1 and quote.open_at == paragraph.start
+        ):
+            continue
+        drafts.append(_Draft((quote.start, quote.end), "direct", last.attribution, quote.paragraph))
+    return drafts
 
 
 _HEADLINE = re.compile(
