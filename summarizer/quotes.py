@@ -627,7 +627,9 @@ class _Resolver:
         opening = re.match(
             r"\s*(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier)\s*,?\s+)?"
             r"(?:(?:In|On|At|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
-            r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday)\b"
+            r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday|To|As|"
+            r"While|When|Although|Though|If|Because|Despite|For|Amid|Where|Once|Unlike|Like|"
+            r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments)\b"
             r"[^,.;:!?“”\"]{0,80},\s+)?",
             sentence.text,
         )
@@ -642,7 +644,11 @@ class _Resolver:
         ):
             return (start, mention.end)
         phrase = re.match(
-            r"(?:[Tt]he|An?|an?)\s+(?:[A-Za-z][\w’'\-]*\s+){0,3}?[A-Za-z][\w’'\-]*(?=\s+(?:has|had|was|is|[a-z]+ed|[a-z]+s)\b)",
+            r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many)\s+"
+            r"(?:[A-Za-z][\w’'\-]*\s+){0,6}?[A-Za-z][\w’'\-]*(?=\s+(?:(?:also|then|later|"
+            r"quickly|again|repeatedly)\s+)?(?:has|had|was|is|were|are|began|went|made|took|gave|"
+            r"spoke|came|left|sent|wrote|ran|got|brought|held|met|put|set|sought|stood|kept|led|"
+            r"won|lost|saw|became|did|told|said|[a-z]+ed|[a-z]+s)\b)",
             text[start : sentence.end],
         )
         if phrase:
