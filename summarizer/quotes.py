@@ -1132,6 +1132,15 @@ class _IndirectPass:
             after = text[match.end() : sentence.end]
             if lowered in _WEAK_FORMS and not re.match(r"\s*(?:that\b|:)", after):
                 continue
+            if lowered == "pledged" and re.match(r"\s+(?:super)?delegates?\b", after):
+                continue  # "384 pledged delegates": an adjective
+            if lowered.startswith("wr") and re.match(
+                r"\s+(?:(?:a|an|the|his|her|their|its|this|that)\s+)(?:[\w’'\-]+\s+){0,2}?"
+                r"(?:book|letter|memo|column|op-ed|piece|article|bill|legislation|constitution|"
+                r"rules?|song|report|essay|foreword|story|check|law|novel|memoir|speech)s?\b",
+                after,
+            ):
+                continue  # "Baker wrote the letter Feb. 2 to …": a thing written, not a statement
             left = text[sentence.start : match.start()]
             if re.search(r"\bto\s+$", left) and not _GOES_ON_TO.search(left):
                 continue  # "declined to say", "wants to tell": no statement made
