@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,13 +65,10 @@ def _encoder(source: Any) -> Any:
     return embedder() if callable(embedder) else source
 
 
-def _truncated(
-    model: Any, layers: int, tuned: dict[int, dict[str, FloatArray]] | None = None
-) -> Any:
+def _truncated(model: Any, layers: int) -> Any:
     """A view of a BERT-like ``model`` running only its first ``layers`` layers.
 
-    The parameters are shared (no copy); the original model is untouched. ``tuned``: layers
-    (by index) whose weights the tagger fine-tuned; those blocks are copies with those weights.
+    The parameters are shared (no copy); the original model is untouched.
     """
     import copy
 
@@ -80,20 +76,13 @@ def _truncated(
 
     encoder = getattr(model, "encoder", None)
     blocks = getattr(encoder, "layer", None)
-    if encoder is None or blocks is None or (layers >= len(blocks) and not tuned):
+    if encoder is None or blocks is None or layers >= len(blocks):
         return model
-    kept = list(blocks)[:layers]
-    for index, weights in (tuned or {}).items():
-        if index < len(kept):
-            block = copy.deepcopy(kept[index])
-            block.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-            block.eval()
-            kept[index] = block
     view = copy.copy(model)
     view._modules = dict(model._modules)
     short = copy.copy(encoder)
     short._modules = dict(encoder._modules)
-    short._modules["layer"] = torch.nn.ModuleList(kept)
+    short._modules["layer"] = torch.nn.ModuleList(list(blocks)[:layers])
     view._modules["encoder"] = short
     return view
 
@@ -112,18 +101,31 @@ def token_features(
     return TokenFeatures(offsets, hidden[0])
 
 
-Window = tuple[list[int], list[tuple[int, int]]]
+def token_features_multi(
+    source: Any,
+    article: Article,
+    keep: Sequence[int],
+    layers: int | None = None,
+    batch_size: int = 16,
+) -> tuple[IntArray, list[FloatArray]]:
+    """Offsets and the hidden states after each layer in ``keep`` (-1: the last run)."""
+    import torch
 
-
-def article_windows(tokenizer: Any, article: Article) -> list[Window]:
-    """The article's wordpieces (ids, character offsets) packed paragraph by paragraph into
-    windows of at most :data:`WINDOW`; a longer paragraph is split over several."""
+    encoder = _encoder(source)
+    tokenizer, model = encoder.tokenizer, encoder.model
+    if layers is not None:
+        model = _truncated(model, layers)
     text = article.text
     paragraphs = [(p.start, p.end) for p in article.paragraphs if p.end > p.start]
     if not paragraphs:
         paragraphs = [(0, len(text))] if text.strip() else []
+    dimension = int(model.config.hidden_size)
+    empty = (
+        np.zeros((0, 2), np.int64),
+        [np.zeros((0, dimension), np.float32) for _ in keep],
+    )
     if not paragraphs:
-        return []
+        return empty
     encoded = tokenizer(
         [text[s:e] for s, e in paragraphs],
         add_special_tokens=False,
@@ -141,7 +143,7 @@ def article_windows(tokenizer: Any, article: Article) -> list[Window]:
                     [(start + a, start + b) for a, b in offs[begin : begin + WINDOW]],
                 )
             )
-    windows: list[Window] = []
+    windows: list[tuple[list[int], list[tuple[int, int]]]] = []
     for ids, offs in pieces:
         if not ids:
             continue
@@ -150,35 +152,6 @@ def article_windows(tokenizer: Any, article: Article) -> list[Window]:
             windows[-1][1].extend(offs)
         else:
             windows.append((list(ids), list(offs)))
-    return windows
-
-
-def token_features_multi(
-    source: Any,
-    article: Article,
-    keep: Sequence[int],
-    layers: int | None = None,
-    batch_size: int = 16,
-    model: Any = None,
-) -> tuple[IntArray, list[FloatArray]]:
-    """Offsets and the hidden states after each layer in ``keep`` (-1: the last run).
-
-    ``model``: run this (a view made by :func:`_truncated`) instead of the source's model.
-    """
-    import torch
-
-    encoder = _encoder(source)
-    tokenizer = encoder.tokenizer
-    if model is None:
-        model = encoder.model
-        if layers is not None:
-            model = _truncated(model, layers)
-    dimension = int(model.config.hidden_size)
-    empty = (
-        np.zeros((0, 2), np.int64),
-        [np.zeros((0, dimension), np.float32) for _ in keep],
-    )
-    windows = article_windows(tokenizer, article)
     if not windows:
         return empty
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
@@ -361,14 +334,6 @@ class AttributionTagger:
         self.arrays = arrays
         self.source = source
         self.dilations = [int(d) for d in arrays["dilations"]]
-        #: Fine-tuned encoder layers, stored as ``tuned.<layer index>.<parameter name>``.
-        self.tuned: dict[int, dict[str, FloatArray]] = {}
-        for key, value in arrays.items():
-            if key.startswith("tuned."):
-                _, index, name = key.split(".", 2)
-                self.tuned.setdefault(int(index), {})[name] = value
-        self._views: dict[int, Any] = {}
-        self._views_lock = threading.Lock()
         settings = arrays.get("decoding")
         self.decoding = decoding or (
             Decoding.from_array(settings) if settings is not None else Decoding()
@@ -467,16 +432,7 @@ class AttributionTagger:
         if self.source is None:
             raise ValueError("AttributionTagger has no model source for token features")
         layers = int(self.arrays["layers"][0]) if "layers" in self.arrays else None
-        if not self.tuned:
-            return token_features(self.source, article, layers)
-        model = _encoder(self.source).model
-        with self._views_lock:  # built once per model: copying the tuned layer costs ~10 ms
-            view = self._views.get(id(model))
-            if view is None:
-                view = _truncated(model, layers or len(model.encoder.layer), self.tuned)
-                self._views = {id(model): view}
-        offsets, (hidden,) = token_features_multi(self.source, article, [-1], model=view)
-        return TokenFeatures(offsets, hidden)
+        return token_features(self.source, article, layers)
 
     def augment(
         self,

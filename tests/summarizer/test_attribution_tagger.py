@@ -136,26 +136,6 @@ def test_tagger_on_a_mini_article(models: ModelService) -> None:
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
-def test_a_tuned_encoder_layer_is_swapped_in_without_touching_the_shared_model(
-    models: ModelService,
-) -> None:
-    article = build_article(MINI)
-    plain = token_features(models, article, layers=3)
-    layer = models.embedder().model.encoder.layer[2]
-    head = {
-        k: v for k, v in AttributionTagger.load(DEFAULT_HEAD).arrays.items() if "tuned." not in k
-    }
-    same = {f"tuned.2.{k}": v.detach().numpy().copy() for k, v in layer.state_dict().items()}
-    unchanged = AttributionTagger({**head, **same}, models).features(article)
-    assert np.allclose(unchanged.hidden, plain.hidden, atol=1e-4)
-    shifted = dict(same)
-    shifted["tuned.2.output.dense.weight"] = same["tuned.2.output.dense.weight"] * 0.0
-    changed = AttributionTagger({**head, **shifted}, models).features(article)
-    assert not np.allclose(changed.hidden, plain.hidden, atol=1e-2)
-    # the embedder every other feature uses still runs the original weights
-    assert np.allclose(token_features(models, article, layers=3).hidden, plain.hidden)
-
-
 def _benchmark() -> ModuleType:
     path = ROOT / "benchmarks" / "attribution_polnear.py"
     spec = importlib.util.spec_from_file_location("attribution_polnear_bench_tagger", path)
