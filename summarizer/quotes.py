@@ -1930,6 +1930,7 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
     ("Lisa Lerer reported from Los Angeles"), "Contributing: …".
     """
     direct = [d.content_span for d in drafts if d.kind == "direct"]
+    mixed = [d.content_span for d in drafts if d.kind == "mixed"]
     notes = {
         p.index
         for p in article.paragraphs
@@ -1948,6 +1949,10 @@ def _dedupe(article: Article, drafts: list[_Draft]) -> list[_Draft]:
             continue
         if draft.kind != "direct" and any(s <= span[0] and span[1] <= e for s, e in direct):
             continue
+        if draft.kind == "direct" and any(
+            s <= span[0] and span[1] <= e and (s, e) != span for s, e in mixed
+        ):
+            continue  # "…, noting that he and his wife “have regularly talked …”": said once
         if _is_belief(draft):
             continue  # "Trump thinks …", "the poll showed …": not a statement anyone made
         seen.add(span)
