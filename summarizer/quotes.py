@@ -1620,8 +1620,14 @@ class _IndirectPass:
             "them",
             "me",
             "us",
+            "when",
+            "while",
+            "during",
+            "because",
+            "since",
+            "until",
         ):
-            return None
+            return None  # "the shootings that Obama mentioned when he announced …": no clause
         inside = text[content[0] : content[1]]
         opening = re.match(r"\s*(?:[,:]\s*)?[“\"]([^“”\"]{1,60})[”\"]", inside)
         if opening and len(text[content[0] + opening.end() : content[1]].split()) >= 3:
