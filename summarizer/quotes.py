@@ -1805,8 +1805,8 @@ def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
             yield from _headline_says(article, resolver, paragraph.index, says)
             continue
         match = _HEADLINE.fullmatch(line)
-        if not match or re.search(r"\d$", match.group("source")):
-            continue
+        if not match or re.search(r"\d$", match.group("source")) or len(match.group("source")) < 2:
+            continue  # "Q: Does Ted Cruz?" is an interview's question, not a headline
         if match.group("source").lower() in ("the latest", "latest", "update", "watch", "video"):
             continue
         base = paragraph.start
@@ -1866,10 +1866,11 @@ def _transcript_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft
             continue
         base = paragraph.start
         subject = (base + match.start("source"), base + match.end("source"))
+        entity = resolver.speaker_name(subject, [])[1]
         if (
             match.re is _TRANSCRIPT
             and capitals[match.group("source")] < 2
-            and resolver.speaker_name(subject, [])[1] is None
+            and (entity is None or resolver.index.kind(entity) != "person")
         ):
             continue  # "EMAIL: …", "STAT OF THE WEEK: …": a label, not a transcript
         if len(re.findall(r"[A-Za-z]{2,}", match.group("content"))) < 3:
