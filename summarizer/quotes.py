@@ -958,7 +958,7 @@ class _DirectPass:
             return None
         cues = list(_CUE.finditer(before))
         if not cues:
-            return None
+            return self._colon_lead(start, quote)
         cue_match = cues[-1]
         tail = before[cue_match.end() :]
         if len(tail.split()) > 10 or re.search(r"[.!?]\s", tail):
@@ -988,6 +988,26 @@ class _DirectPass:
             if j in self.attributed and self.quotes[j].open_at >= sentence_start
         ]
         return earlier[-1] if earlier else None
+
+    def _colon_lead(self, start: int, quote: QuoteSpan) -> Attribution | None:
+        """``Kasich resisted: “…”``: a short clause of a named speaker, then a colon."""
+        before = self.text[start : quote.open_at]
+        lead = re.match(
+            r"\s*(?P<subject>(?:[A-Z][\w’'.\-]*\s+){0,3}[A-Z][\w’'.\-]*|[Hh]e|[Ss]he|They)\s+"
+            r"(?P<verb>(?:[a-z]+ly\s+)?[a-z]+(?:ed|s))(?:\s+[a-z]+){0,2}\s*(?P<colon>:)\s*$",
+            before,
+        )
+        if lead is None:
+            return None
+        subject = (start + lead.start("subject"), start + lead.end("subject"))
+        written = self.text[subject[0] : subject[1]]
+        mention = self.resolver.index.mention_starting_at(subject[0])
+        if written.lower() not in ("he", "she", "they") and (
+            mention is None or self.resolver.index.kind(mention.entity) == "unknown"
+        ):
+            return None
+        cue = (start + lead.start("verb"), start + lead.end("colon"))
+        return self._use(subject, cue, quote)
 
     def _named_before(self, start: int, quote: QuoteSpan) -> Attribution | None:
         """``Sonya Herridge ― “…”``, ``Mitt Romney -- ''…''``, ``PENCE: “…”``: a name, a dash."""
