@@ -578,7 +578,7 @@ class _Resolver:
             if _CUE.fullmatch(word.group()) and lowered not in ("report", "reports", "statement"):
                 break
             chosen.insert(0, word)
-            if len(chosen) >= 8:
+            if len(chosen) >= 12:
                 break
         if not chosen:
             return None
@@ -642,6 +642,18 @@ class _Resolver:
         if mention is not None and re.fullmatch(
             r"(?:[Tt]he\s+)?(?:[A-Z][\w’'.\-]*\s+)*", text[start : mention.start]
         ):
+            person = next(
+                (
+                    m
+                    for m in mentions[1:]
+                    if self.index.kind(m.entity) == "person"
+                    and re.fullmatch(r"(?:\s+[a-z][\w’'.\-]*){1,3}\s+", text[mention.end : m.start])
+                ),
+                None,
+            )
+            if person is not None:
+                # "Presumptive Republican nominee Donald Trump": the role, then the name
+                return (start, person.end)
             return (start, mention.end)
         phrase = re.match(
             r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many)\s+"
@@ -1395,7 +1407,9 @@ class _IndirectPass:
         left = self.text[sentence.start : cue_start]
         verb = self.text[cue_start : cue_start + 12].lower()
         coordinated = re.search(
-            r"(?:\b(?:but|and)|,\s*(?:and\s+)?then|\bthen)\s+(?:(?:also|then|later)\s+)?$", left
+            r"(?:\b(?:but|and)|,\s*(?:and\s+)?then|\bthen)\s+(?:(?:also|then|later|has|have|had|"
+            r"would|will|did|repeatedly|publicly)\s+){0,2}$",
+            left,
         )
         participle = verb.startswith(
             (
