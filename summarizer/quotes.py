@@ -1684,7 +1684,7 @@ class _IndirectPass:
         words = between.split()
         if len(words) > 10:
             return False
-        if verb in _TELL_FORMS and len(words) <= 8 and not re.search(r"[“”\"‘']{1}\w", between):
+        if verb in _TELL_FORMS and len(words) <= 12 and not re.search(r"[“”\"‘']{1}\w", between):
             return True  # "told a meeting of Pacific Island leaders that …"
         return re.match(_ADVERBIAL_START, between, re.IGNORECASE) is not None
 
