@@ -1328,11 +1328,23 @@ class _IndirectPass:
             text[sentence.start : cue[0]],
             re.IGNORECASE,
         )
+        if (
+            opener is None
+            and re.fullmatch(
+                r"\s*(?:(?:But|And)\s+)?(?:Having|After|Before|By|In|Upon|Since)?\s*",
+                text[sentence.start : cue[0]],
+            )
+            and re.match(r"\w+(?:ing|ed)\b", match.group())
+        ):
+            # "Having announced that he would not send me to prison, Judge Berman proceeded …"
+            opener = match
         if opener is not None:
             # "When Rubio said it was great to be home, a man yelled …": the clause ends at ",".
             comma = text.find(", ", cue[1], sentence.end)
             if comma > 0:
                 end = comma
+                if opener is match:  # the participle's subject is the main clause's
+                    subject = self.resolver.subject_after(comma + 2, sentence.end) or subject
         content = self._complement(cue[1], end, match.group().lower())
         if content is None:
             return
