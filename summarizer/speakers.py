@@ -286,6 +286,11 @@ _APPOSITIVE_ROLE = re.compile(
     r"(?P<role>(?:the|a|an)\s+(?:[^,;.()“”\"]|\.(?=\S)|(?<=\b[A-Z])\.)*?)"
     r"(?=\s*(?:,|;|(?<!\b[A-Z])\.(?:\s|$)|\band\s+(?:has|is|was|had)\b|$))"
 )
+#: Words that make "X, the mayor also said that …" a clause rather than an appositive role.
+_NOT_A_ROLE = re.compile(
+    r"\b(?:said|says|say|told|tells|added|adds|also|is|was|were|are|has|have|had|will|would|"
+    r"that)\b"
+)
 _PRE_ROLE = re.compile(
     r"(?P<role>(?:[A-Z][\w’'.\-]*\s+){0,4}(?:[a-z][\w’'\-]*\s+){0,3}(?:[a-z]+))\s+$"
 )
@@ -647,6 +652,9 @@ class SpeakerIndex:
                 continue
             after = text[mention.end : mention.end + 160]
             match = _APPOSITIVE_ROLE.match(after)
+            if match and _NOT_A_ROLE.search(match.group("role")):
+                # "At a press conference in Chelsea, the mayor also said that …": a clause
+                match = None
             if match and any(
                 w.lower().strip(",") in _ROLE_NOUNS for w in match.group("role").split()
             ):
@@ -800,8 +808,16 @@ class SpeakerIndex:
             return salient[-1][1]
         nearby = [c for c in candidates if c[0] >= window and fits(c[1])]
         if nearby:
-            # No subject to go by: the protagonist (most mentioned in the article) wins.
-            return max(nearby, key=lambda c: (self._salience(c[1]), -self._first(c[1])))[1]
+            # No subject to go by: the protagonist (most mentioned in the article) wins, a
+            # person whose gender the text gave first ("he" is Donald Trump, not "Chelsea").
+            return max(
+                nearby,
+                key=lambda c: (
+                    self._groups[c[1]].gender != "unknown",
+                    self._salience(c[1]),
+                    -self._first(c[1]),
+                ),
+            )[1]
         anything = [c for c in candidates if fits(c[1])]
         if anything:
             return anything[-1][1]

@@ -301,3 +301,22 @@ def test_polnear_dev_content_f1_floor(shared_data: Path) -> None:
     assert result.speech.speaker_accuracy() >= 0.9
     baseline = bench.evaluate(docs, bench.predict_baseline, "baseline")
     assert f1 > baseline.speech.prf()[2] + 0.2
+
+
+def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() -> None:
+    """"Chelsea" the neighbourhood once became the mayor (from "in Chelsea, the mayor also
+    said that …" read as an appositive) and then "he" in Trump's quotation."""
+    text = (
+        "Blast in Chelsea\n\n"
+        "A blast injured nine people in Chelsea, which Mayor Ann Park called a deliberate act.\n\n"
+        "At a briefing in Chelsea, the mayor also said that it was too early to name a cause.\n\n"
+        "Police said a second device was found in Chelsea.\n\n"
+        "Before officials spoke, presidential nominee Donald Trump said at a rally in Ohio "
+        'that "a bomb" had gone off.\n\n'
+        "“I must tell you that a bomb went off and nobody knows what is going on,” he said.\n"
+    )
+    records = extract_quotes(build_article(text))
+    by_content = {r.content: r.speaker for r in records}
+    assert by_content["it was too early to name a cause"] == "Ann Park"
+    quote = "I must tell you that a bomb went off and nobody knows what is going on,"
+    assert by_content[quote] == "Donald Trump"
