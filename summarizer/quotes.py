@@ -268,7 +268,7 @@ _CONTENT_STOP = re.compile(
     r"adds|warned|warns|told|tells|noted|notes|argued|argues|claimed|claims|insisted|insists|asked|"
     r"asks|called|calls|urged|urges|promised|promises|vowed|vows|pledged|stressed|explained|"
     r"encouraged|accused|criticized|denied|suggested|acknowledged|admitted|predicted|cautioned|"
-    r"implied|expressed|characterized|conceded|complained|declared|announced|insisted|pointed|"
+    r"implied|expressed|characterized|conceded|complained|declared|announced|pointed|"
     r"points|accuses|blamed|blames|saying|adding|questioning|calling|accusing|arguing|"
     r"insisting|noting|claiming|suggesting|warning|asking)\b"
     r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
@@ -297,9 +297,7 @@ _ADVERBIAL_START = (
     r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for)\b"
 )
 #: "He went on to say …", "took to Twitter to write …": the statement is made.
-_GOES_ON_TO = re.compile(
-    r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+(?:Twitter|Facebook|\w+))\s+to\s+$"
-)
+_GOES_ON_TO = re.compile(r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+)\s+to\s+$")
 _LEADING_TIME = re.compile(rf"\s*,?\s*{_TIME_WORDS}\b\s*,?")
 
 
