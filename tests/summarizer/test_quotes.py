@@ -304,7 +304,7 @@ def test_polnear_dev_content_f1_floor(shared_data: Path) -> None:
 
 
 def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() -> None:
-    """"Chelsea" the neighbourhood once became the mayor (from "in Chelsea, the mayor also
+    """ "Chelsea" the neighbourhood once became the mayor (from "in Chelsea, the mayor also
     said that …" read as an appositive) and then "he" in Trump's quotation."""
     text = (
         "Blast in Chelsea\n\n"
