@@ -18,6 +18,7 @@ from summarizer.attribution_tagger import (
     DEFAULT_HEAD,
     AttributionTagger,
     TokenFeatures,
+    _gelu,
     token_features,
 )
 from summarizer.models import ModelService
@@ -41,6 +42,16 @@ def test_shipped_head_loads_and_is_small(head: AttributionTagger) -> None:
     probs = head.probabilities(np.zeros((7, dimension), dtype=np.float32))
     assert probs.shape == (7, 3, 3)
     assert np.allclose(probs.sum(axis=-1), 1.0, atol=1e-5)
+
+
+def test_the_heads_gelu_is_the_tanh_gelu_it_was_trained_with() -> None:
+    """The in-place float32 GELU (60x faster) must compute what torch's tanh GELU does."""
+    x = np.linspace(-6, 6, 2001, dtype=np.float32).reshape(-1, 1)
+    wide = x.astype(np.float64)
+    reference = 0.5 * wide * (1.0 + np.tanh(np.sqrt(2 / np.pi) * (wide + 0.044715 * wide**3)))
+    out = _gelu(x.copy())
+    assert out.dtype == np.float32
+    assert np.allclose(out, reference, atol=1e-6)
 
 
 def test_missing_head_falls_back_to_rules(tmp_path: Path) -> None:
