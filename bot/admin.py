@@ -169,7 +169,8 @@ class AdminCommands:
             f"Stories: {stories}, {recent} new in the last 24 h",
             f"Daily briefs today (UTC): {statuses.get('sent', 0)} sent, "
             f"{statuses.get('failed', 0)} failed, {statuses.get('blocked', 0)} blocked, "
-            f"{statuses.get('claimed', 0)} being sent",
+            f"{statuses.get('uncertain', 0)} may not have arrived, "
+            f"{statuses.get('claimed', 0) + statuses.get('sending', 0)} being sent",
         ]
         if self.core is not None:
             work = self.core.work

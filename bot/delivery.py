@@ -425,6 +425,8 @@ class DeliveryReport:
     cancelled: int = 0
     blocked: int = 0
     failed: int = 0
+    #: Briefs whose request may or may not have arrived: recorded, never sent again.
+    uncertain: int = 0
     retried: int = 0
     compose_s: float = 0.0
 
@@ -819,7 +821,7 @@ class BriefScheduler:
             report.blocked += 1
             return _Outcome(item, "blocked", result.detail)
         if result.status == "uncertain":  # may be in the chat: never sent twice, logged
-            report.failed += 1
+            report.uncertain += 1
             log.warning("brief %s may not have arrived: %s", item.job.delivery_id, result.detail)
             return _Outcome(item, "uncertain", result.detail)
         # failed or still rate limited: retried by a later pass after a short lease

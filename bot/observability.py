@@ -131,6 +131,7 @@ class DeliveryCounts(Protocol):
     sent: int
     failed: int
     blocked: int
+    uncertain: int
 
 
 class Metrics:
@@ -169,11 +170,12 @@ class Metrics:
         )
         self.deliveries = Counter(
             "newsbrief_deliveries",
-            "Daily briefs by result: sent, failed (retried later), blocked (chat gone).",
+            "Daily briefs by result: sent, failed (retried later), blocked (chat gone), "
+            "uncertain (may have arrived; never sent again).",
             ["result"],
             registry=self.registry,
         )
-        for result in ("sent", "failed", "blocked"):
+        for result in ("sent", "failed", "blocked", "uncertain"):
             self.deliveries.labels(result=result)  # present (at 0) from the start
 
     def kind(self, message: Incoming) -> str:
@@ -197,7 +199,7 @@ class Metrics:
             self.request_seconds.labels(kind=kind).observe(time.perf_counter() - started)
 
     def delivered(self, result: str, count: int = 1) -> None:
-        """Record briefs sent, failed or blocked by one delivery pass."""
+        """Record briefs sent, failed, blocked or of uncertain arrival by one delivery pass."""
         if count:
             self.deliveries.labels(result=result).inc(count)
 
@@ -206,6 +208,7 @@ class Metrics:
         self.delivered("sent", report.sent)
         self.delivered("failed", report.failed)
         self.delivered("blocked", report.blocked)
+        self.delivered("uncertain", report.uncertain)
 
     def watch_queues(
         self, model_depth: Callable[[], float], work_depth: Callable[[], float] | None = None

@@ -181,6 +181,12 @@ async def test_stats_show_real_numbers_from_the_database(
                     created_at=clock() - timedelta(hours=3),
                 ),
                 Delivery(
+                    subscriber_id=ids["s3"],
+                    local_date=today,
+                    status="uncertain",
+                    created_at=clock() - timedelta(hours=2),
+                ),
+                Delivery(
                     subscriber_id=ids["s1"],
                     local_date=yesterday,
                     status="sent",
@@ -198,7 +204,8 @@ async def test_stats_show_real_numbers_from_the_database(
         "• Subscribers: 2 active, 1 paused, 1 blocked the bot (5 chats in all)",
         "• Feeds: 3, 1 failing",
         "• Stories: 3, 2 new in the last 24 h",
-        "• Daily briefs today (UTC): 1 sent, 1 failed, 0 blocked, 0 being sent",
+        "• Daily briefs today (UTC): 1 sent, 1 failed, 0 blocked, 1 may not have arrived, "
+        "0 being sent",
         f"• Chats in memory: 3 (of {bot.settings.chat_sessions_max:,})",
         "• Model work: 0 running (limit 2), 0 waiting (limit 25); "
         "0 served, 0 had to wait, 0 turned away",

@@ -125,22 +125,29 @@ async def test_model_queue_depth_counts_requests_waiting_for_a_worker(
     assert idle[("newsbrief_model_queue_depth", ())] == 0
 
 
-async def test_deliveries_sent_and_failed_are_counted(db: Database) -> None:
+async def test_deliveries_sent_failed_and_uncertain_are_counted(db: Database) -> None:
     clock = Clock(at("2025-06-01T07:00:00+00:00"))
     feed = "https://feeds.example/world.xml"
     await add_subscriber(db, clock, "gets-it", [feed])  # daily at 07:30 UTC
     await add_subscriber(db, clock, "api-down", [feed])
+    await add_subscriber(db, clock, "timed-out", [feed])
     await add_story(db, clock, [feed], "Harbour bridge approved")
     clock.set(at("2025-06-01T07:30:00+00:00"))
-    sender = MemorySender(script={"api-down": [SendResult.failed("HTTP 502")]})
+    sender = MemorySender(
+        script={
+            "api-down": [SendResult.failed("HTTP 502")],
+            "timed-out": [SendResult.uncertain("read timeout after the request left")],
+        }
+    )
     metrics = Metrics()
     scheduler = BriefScheduler(db, CONFIG, {"test": sender}, clock, owner="x", metrics=metrics)
     report = await scheduler.deliver_due()
-    assert (report.sent, report.failed) == (1, 1)
+    assert (report.sent, report.failed, report.uncertain) == (1, 1, 1)
     async with metrics_server(metrics, "127.0.0.1", 0) as port:
         samples = await scrape(f"http://127.0.0.1:{port}/metrics")
     assert samples[("newsbrief_deliveries_total", (("result", "sent"),))] == 1
     assert samples[("newsbrief_deliveries_total", (("result", "failed"),))] == 1
+    assert samples[("newsbrief_deliveries_total", (("result", "uncertain"),))] == 1
 
 
 async def test_serve_exposes_metrics_on_the_configured_port(settings: Settings) -> None:
