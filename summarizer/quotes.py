@@ -274,6 +274,12 @@ _CONTENT_STOP = re.compile(
     r"|,\s+(?:the|a|an)\s+(?:[\w’'\-]+\s+){0,3}(?:said|says|added|adds|told)\b"
     r"|,\s+[A-Z][\w’'.\-]*(?:\s+[A-Z][\w’'.\-]*){0,2}\s+(?:said|says|added|adds)\b"
     r"|;\s"
+    # ", compared with 64 percent who …", ", referring to the party's convention": an aside
+    r"|,\s+(?:compared\s+(?:with|to)|referring\s+to|pointing\s+to|prompting|sparking)\b"
+    # "… but did not suggest it would be Trump", "… but took issue with …": the subject's
+    # next act, not the reported clause
+    r"|,?\s+but\s+(?:(?:did|does|has|have|had|would|was|is)\s*(?:not|n[’']t)\s|(?:has|had)\s+"
+    r"[a-z]+ed\b|(?:took|agreed|declined|refused|stopped|stressed|offered|pledged)\b)"
     # ", and human rights groups warned …": a new subject and verb start another statement
     r"|,\s+and\s+(?:the\s+)?(?:[A-Z][\w’'\-]*\s+){1,3}(?:warned|accused|called|criticized|"
     r"argued|countered|responded|insisted|denied|is|was|are|were|has|have|had)\b"
@@ -450,6 +456,9 @@ class _Resolver:
         """The noun phrase that ends right before the verb (adverbs/auxiliaries skipped)."""
         text = self.text
         end = cue_start
+        aside = re.search(r"\s*(?:—|–|--)[^—–]{1,200}?(?:—|–|--)\s*$", text[clause_start:end])
+        if aside and aside.start() > 0:
+            end = clause_start + aside.start()  # "Gingrich — mentioned by Newsmax … — told"
         while True:
             left = text[clause_start:end]
             match = re.search(rf"(?:^|\s)({_BETWEEN})\s*$", left)
@@ -977,8 +986,14 @@ class _DirectPass:
         if cue_match.group().lower().startswith("according"):
             return None
         subject = self.resolver.subject_before(sentence_start, cue[0])
-        if subject is None and cue_match.group().lower().endswith("ing"):
-            # "He then defended the remark, saying, “…”": the sentence's subject speaks.
+        if subject is None and (
+            cue_match.group().lower().endswith("ing")
+            or re.search(
+                r"\b(?:and|but)\s+(?:(?:also|then|later)\s+)?$", before[: cue_match.start()]
+            )
+        ):
+            # "He then defended the remark, saying, “…”", "Trump called on her to resign and
+            # said, “…”": the sentence's subject speaks.
             sentence = self.article.sentence_at(quote.open_at)
             if sentence is not None:
                 subject = self.resolver.sentence_subject(sentence)
@@ -1385,7 +1400,13 @@ class _IndirectPass:
         reach = subject[1] if inverted else cue[1]
         before = self._trim(self._head_start(sentence), sentence.start + len(head) - 1, cut=False)
         after = self._trim(reach + rest.end(), sentence.end)
-        if before is None or after is None or len(text[after[0] : after[1]].split()) < 3:
+        if after is None:
+            return []
+        words_after = len(text[after[0] : after[1]].split())
+        if before is None:
+            # "And so, he said, while members of his circle are …": nothing worth keeping first.
+            return [after] if words_after >= 5 else []
+        if words_after < 2:
             return []
         return [before, after]
 
@@ -1401,6 +1422,10 @@ class _IndirectPass:
     def _clause_start(self, sentence: Sentence, cue_start: int) -> int:
         """The start of the clause holding the verb: after the last ``that``/``;`` before it."""
         left = self.text[sentence.start : cue_start]
+        # A dash aside between subject and verb is no clause boundary: blank it out.
+        left = re.sub(
+            r"(?:—|–|--)[^—–]{1,200}?(?:—|–|--)(?=\s*$)", lambda m: " " * len(m.group()), left
+        )
         boundary = None
         for found in re.finditer(
             r"(?:;|—|--|:|\bthat\b|\bwhile\b|\bbecause\b|\bwhen\b|\bas\b|\bif\b)", left
@@ -1596,7 +1621,10 @@ class _IndirectPass:
         """The reported clause after a verb: after ``that`` if near, else after an addressee."""
         text = self.text
         window = text[start:end]
-        that = re.match(r"^(?:[^.;:!?“”\"]{0,80}?)\bthat\b\s*", window)
+        # A quoted title may stand between: "said on ABC's “This Week” that …".
+        that = re.match(
+            r"^(?:[^.;:!?“”\"]|[“\"][A-Z][^.;:!?“”\"]{0,40}[”\"]){0,80}?\bthat\b\s*", window
+        )
         if that and not self._complementizer(window[: that.end()].rsplit("that", 1)[0], verb):
             that = None
         addressed = False

@@ -320,3 +320,48 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
     assert by_content["it was too early to name a cause"] == "Ann Park"
     quote = "I must tell you that a bomb went off and nobody knows what is going on,"
     assert by_content[quote] == "Donald Trump"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker", "contents"),
+    [
+        (  # a direct quote after a coordinated verb
+            "Gov. Maria Lopez called on the board to resign and said, “Their time is up.”",
+            "Maria Lopez",
+            ["Their time is up."],
+        ),
+        (  # a dash aside between the speaker and the verb
+            "Senator Paul Reed — speaking after a long closed-door session — told reporters "
+            "that the bill would pass.",
+            "Paul Reed",
+            ["the bill would pass"],
+        ),
+        (  # a quoted show title before "that"
+            "Mayor Ann Park said on WNYC's “The Morning Show” that the budget would be balanced.",
+            "Ann Park",
+            ["the budget would be balanced"],
+        ),
+        (  # an aside after the reported clause is not part of it
+            "Mayor Ann Park said the tunnel would open in May, compared with a forecast of "
+            "June from her rivals.",
+            "Ann Park",
+            ["the tunnel would open in May"],
+        ),
+        (  # the speaker's next act is not part of what she said
+            "Mayor Ann Park said she would sign the bill but did not say when.",
+            "Ann Park",
+            ["she would sign the bill"],
+        ),
+        (  # an attribution in the middle of a short clause
+            "This plan, Mayor Ann Park says, is different.",
+            "Ann Park",
+            ["This plan", "is different"],
+        ),
+    ],
+)
+def test_reported_speech_around_asides_and_coordinated_verbs(
+    sentence: str, speaker: str, contents: list[str]
+) -> None:
+    records = quotes_of(f"City news\n\n{sentence}\n")
+    assert [r.content for r in records] == contents
+    assert {r.speaker for r in records} == {speaker}
