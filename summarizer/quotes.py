@@ -304,7 +304,13 @@ _ADVERBIAL_START = (
 )
 #: "He went on to say …", "took to Twitter to write …": the statement is made.
 _GOES_ON_TO = re.compile(r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+)\s+to\s+$")
-_LEADING_TIME = re.compile(rf"\s*,?\s*{_TIME_WORDS}\b\s*,?")
+#: A time or setting between the verb and a clause with no "that": "said in a statement
+#: Thursday night they pulled …", "told reporters on Monday the deal was off".
+_LEADING_TIME = re.compile(
+    r"(?:\s*,?\s*(?:in\s+(?:a|an)\s+(?:[\w\-]+\s+){0,2}?(?:statement|interview|email|e-mail|"
+    r"letter|tweet|post|speech|video|op-ed|release|call|appearance|conference)|on\s+(?:Twitter|"
+    rf"Facebook|Instagram|Fox\s+News|CNN|MSNBC)|{_TIME_WORDS})\b)+\s*,?"
+)
 
 
 # --------------------------------------------------------------------------- data
@@ -631,13 +637,17 @@ class _Resolver:
     def sentence_subject(self, sentence: Sentence) -> Span | None:
         """The noun phrase that opens a sentence: a pronoun, a name or "The Arizona Republican"."""
         text = self.text
+        # Openings, any number of them: "And then", "On Thursday, after remaining neutral …,",
+        # "Eight years ago,".
         opening = re.match(
-            r"\s*(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier)\s*,?\s+)?"
+            r"\s*(?:(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier|then)\s*,?\s+)|"
             r"(?:(?:In|On|At|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
             r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday|To|As|"
             r"While|When|Although|Though|If|Because|Despite|For|Amid|Where|Once|Unlike|Like|"
-            r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments)\b"
-            r"[^,.;:!?“”\"]{0,80},\s+)?",
+            r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments|Monday|Tuesday|Wednesday|Thursday|"
+            r"Friday|Saturday|Sunday|after|before|while|when|in|on|at|during|"
+            r"(?:[A-Z]\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago)\b"
+            r"[^,.;:!?“”\"]{0,80},\s+))*",
             sentence.text,
         )
         start = sentence.start + (opening.end() if opening else 0)
@@ -653,7 +663,8 @@ class _Resolver:
                 (
                     m
                     for m in mentions[1:]
-                    if self.index.kind(m.entity) == "person"
+                    if self.index.kind(mention.entity) != "person"
+                    and self.index.kind(m.entity) == "person"
                     and re.fullmatch(r"(?:\s+[a-z][\w’'.\-]*){1,3}\s+", text[mention.end : m.start])
                 ),
                 None,
@@ -1633,7 +1644,14 @@ class _IndirectPass:
         else:
             begin = start
             if verb in _TELL_FORMS:
+                # "told a Planned Parenthood gathering in Washington she will …": a longer
+                # addressee when a pronoun plainly starts the clause.
                 addressee = re.match(
+                    r"^\s+(?:the|a|an|his|her|their|its)\s+(?:(?!\b(?:when|that|to|if|as|while|"
+                    r"because|after|before|and|but|or)\b)[^,;:“”\"]){3,60}?\s+"
+                    r"(?=(?:he|she|they|we|I|it)\s+[a-z])",
+                    window,
+                ) or re.match(
                     r"^\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[A-Z][\w’'.\-]*\s+){0,4}"
                     r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|\w+)\s*,?\s+",
                     window,

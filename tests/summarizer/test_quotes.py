@@ -352,6 +352,28 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["she would sign the bill"],
         ),
+        (  # a participle after two openings and a coordinated verb: the subject speaks
+            "On Thursday, after weeks of silence, Senator Ann Park met the mayor and endorsed "
+            "him, saying, “He is the leader this city needs.”",
+            "Ann Park",
+            ["He is the leader this city needs."],
+        ),
+        (  # the subject, not the object, of the first verb said it
+            "Eight years ago, Senator Ann Park backed Tom Reed over Bill Hale and said, “Bill "
+            "Hale has never done anything for us.”",
+            "Ann Park",
+            ["Bill Hale has never done anything for us."],
+        ),
+        (  # a setting and a time between the verb and a clause without "that"
+            "Acme Holdings said in a statement Thursday night it had pulled the listing.",
+            "Acme Holdings",
+            ["it had pulled the listing"],
+        ),
+        (  # a long addressee before a clause without "that"
+            "Mayor Ann Park told a town hall meeting in Dayton she will veto the bill.",
+            "Ann Park",
+            ["she will veto the bill"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
