@@ -432,9 +432,20 @@ def _speech_like(text: str, quote: QuoteSpan, sentence_start: int) -> bool:
     inside = text[quote.start : quote.end].strip()
     words = len(inside.split())
     ends_in_punct = inside[-1:] in ".,!?…—-:;"
-    if words < 3 and not (ends_in_punct and words >= 2):
-        return False
     before = text[sentence_start : quote.open_at].rstrip()
+    if words < 3 and not (ends_in_punct and words >= 2):
+        # "Priebus said, “Probably.”", "“Safety,” said Grimm": a one-word answer is a
+        # statement when a reporting verb sits right against it.
+        after = text[quote.outer[1] : quote.outer[1] + 40]
+        return bool(ends_in_punct and words >= 1) and (
+            re.search(r"\b(?:said|says|replied|replies|answered|responded),?$", before) is not None
+            or re.match(
+                r"\s*(?:(?:said|says|replied|replies|answered|responded)\b|"
+                r"(?:he|she|they|[A-Z][\w’'.\-]+)\s+(?:said|says|replied|answered)[.,])",
+                after,
+            )
+            is not None
+        )
     at_boundary = (
         not before
         or before[-1] in ",:;—–-―(" + _QUOTE_CHARS
@@ -645,7 +656,8 @@ class _Resolver:
             r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday|To|As|"
             r"While|When|Although|Though|If|Because|Despite|For|Amid|Where|Once|Unlike|Like|"
             r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments|Monday|Tuesday|Wednesday|Thursday|"
-            r"Friday|Saturday|Sunday|after|before|while|when|in|on|at|during|"
+            r"Friday|Saturday|Sunday|after|before|while|when|in|on|at|during|although|though|"
+            r"as|if|because|since|"
             r"(?:[A-Z]\w+|\d+)\s+(?:years?|months?|weeks?|days?)\s+ago)\b"
             r"[^,.;:!?“”\"]{0,80},\s+))*",
             sentence.text,
@@ -982,7 +994,8 @@ class _DirectPass:
         if not re.search(
             r"[,:—]\s*$|\b(?:said|says|asked|asks|added|adds|wrote|writes|tweeted|tweets|declared|"
             r"declares|stated|states|replied|replies|responded|exclaimed|insisted|insists|"
-            r"explained|announced|argued|argues|warned|warns)\s*$",
+            r"explained|announced|argued|argues|warned|warns|saying|adding|declaring|writing|"
+            r"tweeting|telling|asking)\s*$",
             before,
         ):
             return None
@@ -996,7 +1009,9 @@ class _DirectPass:
         cue = (start + cue_match.start(), start + cue_match.end())
         if cue_match.group().lower().startswith("according"):
             return None
-        subject = self.resolver.subject_before(sentence_start, cue[0])
+        goes_on = _GOES_ON_TO.search(before[: cue_match.start()])
+        subject_end = start + goes_on.start() if goes_on else cue[0]
+        subject = self.resolver.subject_before(sentence_start, subject_end)
         if subject is None and (
             cue_match.group().lower().endswith("ing")
             or re.search(

@@ -374,6 +374,22 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["she will veto the bill"],
         ),
+        (  # "went on to say" before a quotation
+            "Mayor Tom Reed went on to say, “I know this to be true.”",
+            "Tom Reed",
+            ["I know this to be true."],
+        ),
+        (  # a participle without a comma, after a subordinate opening
+            "And although he thanked the council, Mayor Tom Reed sounded a rare note of doubt, "
+            "saying “I am not sure I deserve it.”",
+            "Tom Reed",
+            ["I am not sure I deserve it."],
+        ),
+        (  # a one-word answer with the verb right against it
+            "At the end of the meeting, Mayor Tom Reed said, “Probably.”",
+            "Tom Reed",
+            ["Probably."],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
