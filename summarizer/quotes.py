@@ -224,7 +224,7 @@ _BETWEEN = (
     r"(?:also|later|then|previously|recently|once|again|repeatedly|reportedly|publicly|"
     r"privately|has|have|had|did|does|do|would|will|could|can|may|might|had|was|were|is|not|"
     r"never|even|still|just|already|quickly|flatly|forcefully|frankly|simply|often|"
-    r"separately|subsequently|earlier|immediately|specifically|further|however|[a-z]+ly|"
+    r"separately|subsequently|earlier|immediately|specifically|further|however|since|[a-z]+ly|"
     r"(?:did|does|do|has|have|had|would|could|was|is|ca|wo)n[’']t)"
 )
 _NOT_ADVERBS = frozenset(
@@ -687,7 +687,7 @@ class _Resolver:
             return (start, mention.end)
         phrase = re.match(
             r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many)\s+"
-            r"(?:[A-Za-z][\w’'\-]*\s+){0,6}?[A-Za-z][\w’'\-]*(?=\s+(?:(?:also|then|later|"
+            r"(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*(?=\s+(?:(?:also|then|later|"
             r"quickly|again|repeatedly)\s+)?(?:has|had|was|is|were|are|began|went|made|took|gave|"
             r"spoke|came|left|sent|wrote|ran|got|brought|held|met|put|set|sought|stood|kept|led|"
             r"won|lost|saw|became|did|told|said|[a-z]+ed|[a-z]+s)\b)",
@@ -1309,7 +1309,7 @@ class _IndirectPass:
         if subject is None:
             # Coordinated verb: "He declined to go into the details but said that …".
             subject = self._coordinated_subject(sentence, cue[0])
-        if subject is None:
+        if subject is None and not verb.endswith("ing"):  # a participle has no inverted subject
             before = text[clause_start : cue[0]].rstrip()
             if before.endswith((",", "”", '"', "''")) or not before:
                 subject = self.resolver.subject_after(cue[1], sentence.end)
@@ -1317,6 +1317,12 @@ class _IndirectPass:
         if subject is None:
             return
         if not inverted:
+            described = re.search(
+                r",\s+((?:the|a|an)\s+(?:[a-z][\w’'\-]*\s+){1,4})$",
+                text[sentence.start : subject[0]],
+            )
+            if described:  # "…, the news site RTL Info reported.": the description leads in
+                subject = (sentence.start + described.start(1), subject[1])
             aside = self._as_clause(sentence, subject, cue)
             if aside is not None:
                 yield self._draft(aside, self.resolver.attribution(subject, cue), sentence)

@@ -418,10 +418,18 @@ def find_mentions(article: Article) -> list[Mention]:
     for sentence in article.sentences:
         if _is_headline(sentence.text):
             continue
+        skip_to = 0
         for match in _NAME_SEQUENCE.finditer(text, sentence.start, sentence.end):
-            mention = _make_mention(
-                text, match.start(), match.end(), sentence.index, sentence.start
-            )
+            if match.start() < skip_to:
+                continue
+            end = match.end()
+            # "the University of Michigan", "Department of Justice": a body's name goes on
+            # past "of" (a person's does not: "Hillary Clinton of New York").
+            head = text[match.start() : end].split()[-1].lower()
+            joined = _NAME_SEQUENCE.match(text, end + 4) if head in _ORG_WORDS else None
+            if joined and text.startswith(" of ", end) and joined.end() <= sentence.end:
+                end = skip_to = joined.end()
+            mention = _make_mention(text, match.start(), end, sentence.index, sentence.start)
             if mention is not None and not _capitalised_opener(text, mention, sentence.start):
                 mentions.append(mention)
     return mentions

@@ -390,6 +390,28 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Tom Reed",
             ["Probably."],
         ),
+        (  # a description before the name in a closing attribution
+            "The mayor often travels for work, the news site City Daily reported.",
+            "City Daily",
+            ["The mayor often travels for work"],
+        ),
+        (  # a body's name goes on past "of"
+            "Tourism was higher than in any year since 2004, the University of Dayton reported "
+            "last week.",
+            "University of Dayton",
+            ["Tourism was higher than in any year since 2004"],
+        ),
+        (  # a participle takes the clause after it, never an "inverted subject"
+            "In May, a U.S. District Court judge sided with the city, saying the law violated "
+            "the charter.",
+            "a U.S. District Court judge",
+            ["the law violated the charter"],
+        ),
+        (  # an adverb between auxiliary and verb
+            "Mayor Ann Park has since said she would sign the bill.",
+            "Ann Park",
+            ["she would sign the bill"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
