@@ -300,7 +300,7 @@ _ADVERBIAL_START = (
     r"(?:in|on|at|to|during|after|before|via|through|from|with|last|this|late|early|earlier|"
     r"again|also|repeatedly|publicly|privately|recently|previously|yesterday|today|however|"
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|in\s+a|over|while|when|"
-    r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for)\b"
+    r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for|by)\b"
 )
 #: "He went on to say …", "took to Twitter to write …": the statement is made.
 _GOES_ON_TO = re.compile(r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+)\s+to\s+$")
@@ -439,12 +439,15 @@ def _speech_like(text: str, quote: QuoteSpan, sentence_start: int) -> bool:
         after = text[quote.outer[1] : quote.outer[1] + 40]
         return bool(ends_in_punct and words >= 1) and (
             re.search(r"\b(?:said|says|replied|replies|answered|responded),?$", before) is not None
-            or re.match(
-                r"\s*(?:(?:said|says|replied|replies|answered|responded)\b|"
-                r"(?:he|she|they|[A-Z][\w’'.\-]+)\s+(?:said|says|replied|answered)[.,])",
-                after,
+            or (
+                not before
+                and re.match(
+                    r"\s*(?:(?:said|says|replied|replies|answered|responded)\b|"
+                    r"(?:he|she|they|[A-Z][\w’'.\-]+)\s+(?:said|says|replied|answered)[.,])",
+                    after,
+                )
+                is not None
             )
-            is not None
         )
     at_boundary = (
         not before
@@ -490,6 +493,8 @@ class _Resolver:
             return None
         # "Minyon Moore, a senior adviser to the campaign, called …": skip the appositive.
         left = re.sub(r"\s*\([^()]{1,40}\)(?=,?$)", "", left)  # "Lindsey Graham (R-S.C.) told"
+        # "Gordon Humphrey, who calls Trump a “sociopath,” said": the aside ends in a quotation.
+        left = re.sub(r",(?:”|\"|'')$", ",", left)
         end = clause_start + len(left)
         if left.endswith(","):
             for appositive in re.finditer(r",\s+(?=\S)", left[:-1]):
@@ -503,7 +508,7 @@ class _Resolver:
                     and named.end == clause_start + len(left) - 1
                     and self.index.kind(named.entity) == "person"
                     and re.search(
-                        r"\b(?:his|her|their|the|a|an)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?$",
+                        r"\b(?:his|her|their|the|a|an)\s+[\w’'\-]+(?:\s+[\w’'.\-]+){0,6}$",
                         left[: appositive.start()],
                         re.IGNORECASE,
                     )
@@ -524,6 +529,21 @@ class _Resolver:
         if pronoun:
             return (clause_start + pronoun.start(1), clause_start + pronoun.end(1))
         mention = self.index.mention_ending_at(end, clause_start)
+        if mention is not None and re.search(
+            r"\b(?:of|for|from|at|to|with|close\s+to)\s+(?:the\s+)?$",
+            text[clause_start : mention.start],
+        ):
+            # "A spokesman for Mayor Frank G. Jackson of Cleveland said": the whole phrase,
+            # not the last name in it.
+            phrase = self._noun_phrase_before(clause_start, end)
+            if phrase is not None and phrase[0] < mention.start:
+                return phrase
+            named = re.search(
+                r"(?:^|(?<=\s))((?:[A-Z][\w’'.\-]*\s+)+(?:of|for|from|at)\s+(?:the\s+)?)$",
+                text[clause_start : mention.start],
+            )
+            if named:  # "Mr. Tom Morgan of the Sierra Club"
+                return (clause_start + named.start(1), end)
         if mention is not None and not self._in_quote(mention.start):
             start = self._extend_left(clause_start, mention.start)
             article = re.search(r"\b[Tt]he\s+$", text[clause_start:start])
@@ -604,6 +624,8 @@ class _Resolver:
             chosen.insert(0, word)
             if len(chosen) >= 12:
                 break
+        if len(chosen) > 1 and chosen[0].group().lower() in ("even", "only", "also"):
+            chosen.pop(0)  # "Even the organizer of a pro-Trump rally said"
         if not chosen:
             return None
         phrase = " ".join(w.group() for w in chosen)
@@ -775,9 +797,9 @@ class _Resolver:
         institution = _INSTITUTION.match(written)
         if institution:
             org_start = span[0] + institution.start("org")
-            mention = self.index.mention_in(org_start, span[1])
-            if mention is not None and self.index.kind(mention.entity) != "person":
-                return mention.entity
+            named = self.index.mentions_in(org_start, span[1])
+            if named and self.index.kind(named[0].entity) != "person":
+                return named[0].entity
             return None
         mention = self._head_mention(span)
         if mention is not None:
@@ -803,7 +825,7 @@ class _Resolver:
             )
             return antecedent.group(1).strip() if antecedent else written
         institution = _INSTITUTION.match(written)
-        if institution:
+        if institution and not re.match(r"(?:the\s+)?[A-Z]", institution.group("org")):
             return institution.group("org").rstrip(" ,")
         if re.match(r"(?:The|A|An)\s", written):
             return written[0].lower() + written[1:]
@@ -814,6 +836,13 @@ class _Resolver:
         appositive, a party tag or "of …" ("Mr. Morgan of the Sierra Club", "Trump lawyer
         Marc Kasowitz", "Rep. Gwen Moore (D-Wis.)")."""
         for mention in self.index.mentions_in(span[0], span[1]):
+            lead = self.text[span[0] : mention.start]
+            if re.fullmatch(
+                r"(?:[a-z][\w’'\-]*\s+|(?:The|A|An)\s+)[^,;]*\b(?:to|of|for|with|from|behind|"
+                r"around|near)\s+(?:the\s+)?",
+                lead,
+            ):
+                continue  # "people close to Hillary Clinton", "a spokesman for Mayor Jackson"
             tail = self.text[mention.end : span[1]]
             if re.match(r"\s*(?:$|,|\(|of\b|from\b|at\b|[’']s?$)", tail):
                 return mention
@@ -1275,8 +1304,13 @@ class _IndirectPass:
         if text[sentence.start : cue[0]].rstrip().endswith((",”", ',"', ",''")) and not (
             match.group().lower().endswith("ing")
         ):
-            # "That ''is the thing that saved us,'' said Carole Taylor": an inverted subject.
+            # "That ''is the thing that saved us,'' said Carole Taylor": an inverted subject
+            # (never a pronoun: "Humphrey, who calls Trump a “sociopath,” said he …").
             subject = self.resolver.subject_after(cue[1], sentence.end)
+            if subject is not None and re.fullmatch(
+                r"(?i:he|she|they|it|we|i)", text[subject[0] : subject[1]]
+            ):
+                subject = None
             inverted = subject is not None
         verb = match.group().lower()
         if (
@@ -1318,7 +1352,9 @@ class _IndirectPass:
             return
         if not inverted:
             described = re.search(
-                r",\s+((?:the|a|an)\s+(?:[a-z][\w’'\-]*\s+){1,4})$",
+                r",\s+((?:the|a|an)\s+(?:[a-z][\w’'\-]*\s+){1,4}|(?!(?:and|but|or|while|as|when|"
+                r"if|because|though|although|so|yet|which|who|that)\s)(?:[a-z][\w’'\-]*\s+){1,3}"
+                r"(?:to|of|for|in|at|with)\s+)$",
                 text[sentence.start : subject[0]],
             )
             if described:  # "…, the news site RTL Info reported.": the description leads in

@@ -412,6 +412,37 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["she would sign the bill"],
         ),
+        (  # a quotation inside the speaker's relative clause is not what was said
+            "Tom Reed, who calls the plan a “fiasco,” said he would vote against it.",
+            "Tom Reed",
+            ["he would vote against it"],
+        ),
+        (  # the name after a long role, not the body in the role
+            "The director of the Federal Bureau of Investigation, James B. Comey, said the "
+            "messages were private.",
+            "James B. Comey",
+            ["the messages were private"],
+        ),
+        (  # people close to someone are not that someone
+            "The plan is doomed, people close to Mayor Ann Park say.",
+            "people close to Mayor Ann Park",
+            ["The plan is doomed"],
+        ),
+        (  # a spokesman for a person: the whole phrase, not the city at its end
+            "A spokesman for Mayor Frank G. Jackson of Cleveland said the police were ready.",
+            "a spokesman for Mayor Frank G. Jackson of Cleveland",
+            ["the police were ready"],
+        ),
+        (  # "Even" before the subject, "by" before "that"
+            "Even the organizer of the rally said the rules increased the chance of violence.",
+            "the organizer of the rally",
+            ["the rules increased the chance of violence"],
+        ),
+        (
+            "Voters in both parties say by 55%-41% that the bridge should be rebuilt.",
+            "Voters in both parties",
+            ["the bridge should be rebuilt"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
