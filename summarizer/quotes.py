@@ -1273,7 +1273,20 @@ class _IndirectPass:
             if content is None:
                 return
             pieces.append(content)
-        elif head.endswith((",", ",”", ',"', ",''")):
+        elif head.endswith((",", ",”", ',"', ",''")) or (
+            # "Clinton leads Sanders by 271 delegates according to a count by The AP, but …"
+            re.search(r"[a-z0-9]$", head)
+            and len(head.split()) >= 5
+            and re.search(
+                r"[A-Z]|\b(?:poll|survey|count|report|study|analysis|estimates?|data|figures|records)\b",
+                text[subject[0] : subject[1]],
+            )
+            and re.match(
+                r"\s*(?:[.!?]|,\s+(?:but|and|while|although)\b)", text[subject[1] : sentence.end]
+            )
+        ):
+            if not head.endswith(","):
+                head += ","  # the clause ends where "according to" starts
             closing = len(head) - len(head.rstrip("”\"'"))
             start = self._head_start(sentence)
             content = self._trim(start, sentence.start + len(head) - closing - 1, cut=False)
@@ -1284,7 +1297,9 @@ class _IndirectPass:
             pieces.append(content)
             after_source = text[subject[1] : sentence.end]
             more = re.match(r"\s*,\s*(?=\S)", after_source)
-            if more and not re.match(r"\s*,\s*(?:who|which|whose|a|an|the)\b", after_source):
+            if more and not re.match(
+                r"\s*,\s*(?:who|which|whose|a|an|the|but|and|while|although)\b", after_source
+            ):
                 # "Among the precedents at risk, according to Ms. Epstein, are 16 …"
                 following = self._trim(subject[1] + more.end(), sentence.end)
                 if following is not None and len(text[following[0] : following[1]].split()) >= 2:
@@ -1298,6 +1313,17 @@ class _IndirectPass:
     def _verb(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
         text = self.text
         cue = (match.start(), match.end())
+        passive = re.fullmatch(
+            r"\s*(?:(?:But|And)\s+)?[Aa]s\s+(?:first\s+)?", text[sentence.start : cue[0]]
+        )
+        by = re.match(r"\s+by\s+([^,;:“”\"]{2,80}?),\s+(?=\S)", text[cue[1] : sentence.end])
+        if passive and by:
+            # "As reported by Western Journalism, investigators found …"
+            subject = (cue[1] + by.start(1), cue[1] + by.end(1))
+            content = self._trim(cue[1] + by.end(), sentence.end)
+            if content is not None:
+                yield self._draft(content, self.resolver.attribution(subject, cue), sentence)
+            return
         clause_start = self._clause_start(sentence, cue[0])
         subject = None
         inverted = False
@@ -1643,6 +1669,13 @@ class _IndirectPass:
                 r"|^(?:reporters|journalists|the\s+(?:crowd|audience|committee))\b",
                 stripped,
             )
+            if not (addressee and addressee.group().strip()) and re.match(
+                r"^(?:him|her|them|me|us|(?:his|her|their|the|a|an)\s+(?:[a-z][\w’'\-]*\s+){0,2}?"
+                r"[a-z][\w’'\-]*)(?:[.!?”\"]*$|\s+(?:as|when|while|after|before|during|in|on|at|"
+                r"last|this)\b[^,;:]*$)",
+                stripped,
+            ):
+                return True  # "…, the president told her.", "…, Obama told his advisers as he …"
             if addressee and addressee.group().strip():
                 rest = stripped[addressee.end() :]
                 if rest.strip() and self._is_tail_attribution(rest, inverted):

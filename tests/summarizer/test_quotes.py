@@ -443,6 +443,23 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Voters in both parties",
             ["the bridge should be rebuilt"],
         ),
+        (  # an addressee, then the time of telling: not part of what was said
+            "This is not about me, Mayor Ann Park told her closest advisers as she wrote the "
+            "speech.",
+            "Ann Park",
+            ["This is not about me"],
+        ),
+        (  # "according to" with no comma before it
+            "Ann Park leads Tom Reed by 12 points according to a count by the City Herald, but "
+            "the race is not over.",
+            "City Herald",
+            ["Ann Park leads Tom Reed by 12 points"],
+        ),
+        (  # a passive "as reported by"
+            "As reported by the City Herald, inspectors found cracks in the bridge.",
+            "City Herald",
+            ["inspectors found cracks in the bridge"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
