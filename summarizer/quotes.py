@@ -1987,8 +1987,13 @@ def _headline_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
         match = _HEADLINE.fullmatch(line)
         if not match or re.search(r"\d$", match.group("source")) or len(match.group("source")) < 2:
             continue  # "Q: Does Ted Cruz?" is an interview's question, not a headline
-        if match.group("source").lower() in ("the latest", "latest", "update", "watch", "video"):
-            continue
+        if re.fullmatch(
+            r"(?:the\s+)?latest|update|watch|video|photos?|byline|exclusive|breaking|revealed|"
+            r"leaked|analysis|opinion|editorial|stat\s+of\s+the\s+week|.*\b(?:update|email|"
+            r"notice)",
+            match.group("source").lower(),
+        ):
+            continue  # page furniture ("BYLINE: …", "Monday’s Morning Email: …")
         base = paragraph.start
         subject = (base + match.start("source"), base + match.end("source"))
         cue = (base + match.start("cue"), base + match.end("cue"))

@@ -473,3 +473,14 @@ def test_reported_speech_around_asides_and_coordinated_verbs(
     records = quotes_of(f"City news\n\n{sentence}\n")
     assert [r.content for r in records] == contents
     assert {r.speaker for r in records} == {speaker}
+
+
+def test_page_furniture_before_a_colon_is_no_speaker_but_a_named_source_is() -> None:
+    text = (
+        "Mayor Park: The Bridge Will Reopen\n\n"
+        "BYLINE: Tom Reed\n\n"
+        "Monday’s Morning Email: Bridge Closes For Repairs\n\n"
+        "The bridge closed on Monday for repairs that will take a month.\n"
+    )
+    records = quotes_of(text)
+    assert [(r.speaker, r.content) for r in records] == [("Mayor Park", "The Bridge Will Reopen")]
