@@ -1671,8 +1671,8 @@ class _IndirectPass:
             )
             if not (addressee and addressee.group().strip()) and re.match(
                 r"^(?:him|her|them|me|us|(?:his|her|their|the|a|an)\s+(?:[a-z][\w’'\-]*\s+){0,2}?"
-                r"[a-z][\w’'\-]*)(?:[.!?”\"]*$|\s+(?:as|when|while|after|before|during|in|on|at|"
-                r"last|this)\b[^,;:]*$)",
+                r"[a-z][\w’'\-]*)(?:[.!?”\"]*$|\s+(?:as|when|while|after|before|during)\b[^,;:]*$|"
+                r"\s+(?:in|on|at)\s+(?!that\b)(?:[\w’'.\-]+\s+){0,4}[\w’'.\-]+[.!?”\"]*$)",
                 stripped,
             ):
                 return True  # "…, the president told her.", "…, Obama told his advisers as he …"
@@ -1701,7 +1701,9 @@ class _IndirectPass:
         if not stripped or re.fullmatch(r"[.!?”\"’)]+", stripped):
             return True
         if re.match(
-            r"^[,.]?\s*(?!at\s+least\b)(?:in|on|at|to|during|after|before|via|through|from|while|last|this|late|earlier|"
+            r"^[,.]?\s*(?!at\s+least\b)(?!(?:this|last)\s+(?!(?:week|month|year|morning|afternoon|"
+            r"evening|night|weekend|spring|summer|fall|winter|[A-Z][a-z]+day)\b))"
+            r"(?:in|on|at|to|during|after|before|via|through|from|while|last|this|late|earlier|"
             r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|"
             r"tonight|recently|afterward|later)\b[^.!?]{0,80}[.!?]?[”\"]?$",
             stripped,

@@ -460,6 +460,18 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "City Herald",
             ["inspectors found cracks in the bridge"],
         ),
+        (  # an opening clause is not what was told; "this was …" is no time tail
+            "While critics pushed for a delay, Mayor Tom Reed told reporters this was the only "
+            "chance to fix the bridge.",
+            "Tom Reed",
+            ["this was the only chance to fix the bridge"],
+        ),
+        (
+            "Shortly after the vote, Mayor Tom Reed told a cheering crowd in Dayton that he "
+            "expects to win.",
+            "Tom Reed",
+            ["he expects to win"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
