@@ -643,7 +643,24 @@ class _Resolver:
         if re.fullmatch(r"[a-z]+(?:ed|ing)", head) and len(chosen) == 1:
             return None
         first = chosen[0].group().lower()
-        if len(chosen) >= 6 and first not in _DETERMINERS and not share:
+        opens_clause = not self.text[clause_start : clause_start + chosen[0].start()].strip()
+        if (
+            len(chosen) >= 6
+            and first not in _DETERMINERS
+            and not share
+            and not (
+                # "Organizers of the push to boycott Trump's AIPAC speech said": a long subject
+                # opening its clause, with no verb of its own
+                opens_clause
+                and chosen[0].group()[0].isupper()
+                and re.search(r"\b(?:of|for|in|from|at|with|on)\b", phrase)
+                and not re.search(
+                    r"\b(?:is|are|was|were|has|have|had|will|would|can|could|did|does|do|been|"
+                    r"[a-z]+ed)\b",
+                    phrase,
+                )
+            )
+        ):
             return self._relative_subject(clause_start, end)
         return (clause_start + chosen[0].start(), clause_start + chosen[-1].end())
 
@@ -1470,7 +1487,7 @@ class _IndirectPass:
         head = before[: aside.start()].rstrip()
         if after is not None:
             # The aside opens the sentence or follows a comma: the rest of the sentence.
-            if head and not re.search(r"(?:,|\b(?:and|but))$", head):
+            if head and not re.search(r"(?:,|\b(?:[Aa]nd|[Bb]ut|[Ss]o|[Yy]et))$", head):
                 return None
             return self._trim(cue[1] + after.end(), sentence.end)
         if head.endswith(",") and re.fullmatch(

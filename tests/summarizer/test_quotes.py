@@ -472,6 +472,16 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Tom Reed",
             ["he expects to win"],
         ),
+        (  # "But as X noted, …"
+            "But as Mayor Tom Reed noted, the bridge will need another year of repairs.",
+            "Tom Reed",
+            ["the bridge will need another year of repairs"],
+        ),
+        (  # a long subject opening its clause
+            "Organizers of the march against the new bridge toll said they expect thousands.",
+            "Organizers of the march against the new bridge toll",
+            ["they expect thousands"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
