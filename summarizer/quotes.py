@@ -1259,6 +1259,16 @@ class _IndirectPass:
             ):
                 continue  # "Baker wrote the letter Feb. 2 to …": a thing written, not a statement
             left = text[sentence.start : match.start()]
+            if (
+                (
+                    lowered == "telling"
+                    and re.search(r"\b(?:is|was|are|were|be|been|very|more|most)\s+$", left)
+                    and re.match(r"\s*(?:[.,;:!?]|in\s+(?:its|their|his|her)\s+own\b)", after)
+                )
+                or (lowered == "said" and re.match(r"\s+than\s+done\b", after))
+                or (lowered == "tell" and re.search(r"\btime\s+will\s+$", left, re.IGNORECASE))
+            ):
+                continue  # "is telling in its own right", "easier said than done", "time will tell"
             if re.search(r"\bto\s+$", left) and not _GOES_ON_TO.search(left):
                 continue  # "declined to say", "wants to tell": no statement made
             yield from self._verb(sentence, match)

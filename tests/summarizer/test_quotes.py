@@ -506,3 +506,15 @@ def test_page_furniture_before_a_colon_is_no_speaker_but_a_named_source_is() -> 
     )
     records = quotes_of(text)
     assert [(r.speaker, r.content) for r in records] == [("Mayor Park", "The Bridge Will Reopen")]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The mayor's choice of words is telling in its own right.",
+        "Fixing the bridge is easier said than done in a city this size.",
+        "Only time will tell if the new bridge toll keeps drivers away.",
+    ],
+)
+def test_set_phrases_with_a_reporting_verb_are_no_statements(sentence: str) -> None:
+    assert quotes_of(f"City news\n\n{sentence}\n") == []
