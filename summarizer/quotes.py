@@ -63,7 +63,7 @@ SPEECH_VERBS: dict[str, tuple[str, ...]] = {
     "tell": ("tell", "tells", "told", "telling"),
     "add": ("added", "adds", "adding"),
     "claim": ("claimed", "claims", "claiming", "claim"),
-    "state": ("stated",),
+    "state": ("stated", "stating"),
     "explain": ("explained", "explains", "explaining", "explain"),
     "confirm": ("confirmed", "confirms", "confirming", "confirm"),
     "warn": ("warned", "warns", "warning", "warn"),
@@ -725,9 +725,10 @@ class _Resolver:
                 return (start, person.end)
             return (start, mention.end)
         phrase = re.match(
-            r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many)\s+"
+            r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many|Both|Other|other|Most|"
+            r"All|Two|Three)\s+"
             r"(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*(?=\s+(?:(?:also|then|later|"
-            r"quickly|again|repeatedly)\s+)?(?:has|had|was|is|were|are|began|went|made|took|gave|"
+            r"quickly|again|repeatedly)\s+)?(?:has|have|had|was|is|were|are|began|went|made|took|gave|"
             r"spoke|came|left|sent|wrote|ran|got|brought|held|met|put|set|sought|stood|kept|led|"
             r"won|lost|saw|became|did|told|said|[a-z]+ed|[a-z]+s)\b)",
             text[start : sentence.end],
@@ -1247,7 +1248,24 @@ class _IndirectPass:
             if word[0].isupper() and match.start() != sentence.start:
                 continue  # "Fox News Reports", a name
             after = text[match.end() : sentence.end]
-            if lowered in _WEAK_FORMS and not re.match(r"\s*(?:that\b|:)", after):
+            if (
+                lowered in _WEAK_FORMS
+                and not re.match(r"\s*(?:that\b|:)", after)
+                and not (
+                    # "The Heritage Foundation notes the minimum wage is …": a named source and
+                    # a clause right after the verb
+                    lowered in ("notes", "reports", "claims")
+                    and self.resolver.index.mention_ending_at(
+                        len(text[: match.start()].rstrip()), sentence.start
+                    )
+                    is not None
+                    and re.match(
+                        r"\s+(?:the|a|an|he|she|they|it|[A-Z])\S*\s+[^.]*\b(?:is|are|was|were|"
+                        r"will|would|has|have|had|can|could|should)\b",
+                        after,
+                    )
+                )
+            ):
                 continue
             if lowered == "pledged" and re.match(r"\s+(?:super)?delegates?\b", after):
                 continue  # "384 pledged delegates": an adjective
@@ -1401,6 +1419,21 @@ class _IndirectPass:
             if before.endswith((",", "”", '"', "''")) or not before:
                 subject = self.resolver.subject_after(cue[1], sentence.end)
                 inverted = subject is not None
+        if (
+            subject is None
+            and verb.endswith("ing")
+            and re.fullmatch(
+                r"\s*(?:(?:But|And)\s+)?(?:After|Before|Since|While|When|Upon|By|In)?\s*"
+                r"(?:[a-z]+ly\s+)?",
+                text[sentence.start : cue[0]],
+            )
+        ):
+            # "Since announcing in October that he would not run, Mr. Biden has …": the
+            # participle's subject is the main clause's.
+            subject = self.resolver.sentence_subject(sentence)
+            comma = text.find(", ", cue[1], sentence.end)
+            if subject is None and comma > 0:
+                subject = self.resolver.subject_after(comma + 2, sentence.end)
         if subject is None:
             return
         if not inverted:
@@ -1585,10 +1618,21 @@ class _IndirectPass:
                 "acknowledging",
                 "suggesting",
                 "calling",
+                "stating",
+                "announcing",
+                "asserting",
+                "urging",
+                "predicting",
+                "conceding",
+                "admitting",
+                "recalling",
+                "reiterating",
             )
         )
         after_clause = re.search(
-            r"(?:,|,[”\"]|,''|\s[–—―-]|--|\b(?:before|after|while|by|when|then|in))\s*$", left
+            r"(?:,|,[”\"]|,''|\s[–—―-]|--|\b(?:before|after|while|by|when|then|in))"
+            r"(?:\s+[a-z]+ly)?\s*$",
+            left,
         )
         if not coordinated and not (participle and after_clause):
             return None

@@ -482,6 +482,31 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Organizers of the march against the new bridge toll",
             ["they expect thousands"],
         ),
+        (  # a participle after a plural subject with no name
+            "Both parents criticised the council, saying that it had ignored the bridge.",
+            "Both parents",
+            ["it had ignored the bridge"],
+        ),
+        (  # "stating" is a reporting verb
+            "Mayor Ann Park laid out her plan, stating that the bridge would reopen in May.",
+            "Ann Park",
+            ["the bridge would reopen in May"],
+        ),
+        (  # a participle inside an aside after the subject
+            "Mayor Tom Reed, after initially saying he would not run, changed course.",
+            "Tom Reed",
+            ["he would not run"],
+        ),
+        (  # a participle opening the sentence: the main clause's subject said it
+            "Since announcing in May that he would not run, Mayor Tom Reed has kept quiet.",
+            "Tom Reed",
+            ["he would not run"],
+        ),
+        (  # "notes" with a named source and a clause
+            "The City Herald notes the bridge is the oldest in the state.",
+            "City Herald",
+            ["the bridge is the oldest in the state"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
