@@ -198,8 +198,10 @@ _FORM_TO_LEMMA = {f: lemma for lemma, forms in SPEECH_VERBS.items() for f in for
 _TELL_FORMS = frozenset(SPEECH_VERBS["tell"]) | {
     "asked",
     "asks",
+    "asking",
     "urged",
     "urges",
+    "urging",
     "warned",
     "warns",
     "assured",
@@ -1254,6 +1256,15 @@ class _IndirectPass:
                 and not (
                     # "The Heritage Foundation notes the minimum wage is …": a named source and
                     # a clause right after the verb
+                    lowered == "asking"
+                    and re.search(r",\s*$", text[sentence.start : match.start()])
+                    and re.match(
+                        r"\s+(?:(?:[\w’'.\-]+\s+){1,3}?to\s+[a-z]|(?:[\w’'.\-]+\s+){0,2}?(?:whether|if|why|"
+                        r"how|what)\b)",
+                        after,
+                    )
+                )
+                and not (
                     lowered in ("notes", "reports", "claims")
                     and self.resolver.index.mention_ending_at(
                         len(text[: match.start()].rstrip()), sentence.start
@@ -1401,7 +1412,11 @@ class _IndirectPass:
             subject = self.resolver.subject_before(sentence.start, cue[0])
             if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
                 subject = None  # "Yin Myint May, 60, a doctor, said": not "60"
-        if subject is None and text[sentence.start : cue[0]].rstrip().endswith(","):
+        if (
+            subject is None
+            and text[sentence.start : cue[0]].rstrip().endswith(",")
+            and not verb.endswith("ing")
+        ):
             # "Yin Myint May, 60, a doctor, said", "Sen. Rand Paul, R-Ky., told": the noun
             # phrase opening the sentence, then asides between commas.
             subject = self._fronted_subject(sentence, cue[0])
@@ -1816,7 +1831,8 @@ class _IndirectPass:
                     window,
                 ) or re.match(
                     r"^\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[A-Z][\w’'.\-]*\s+){0,4}"
-                    r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|\w+)\s*,?\s+",
+                    r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|(?!to\b)\w+)"
+                    r"\s*,?\s+",
                     window,
                 )
                 if addressee:

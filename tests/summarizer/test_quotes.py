@@ -507,6 +507,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "City Herald",
             ["the bridge is the oldest in the state"],
         ),
+        (  # a request: "asking X to …" after the main clause
+            "Mayor Ann Park pressed the council again, asking Tom Reed to explain the toll.",
+            "Ann Park",
+            ["to explain the toll"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
@@ -543,3 +548,11 @@ def test_page_furniture_before_a_colon_is_no_speaker_but_a_named_source_is() -> 
 )
 def test_set_phrases_with_a_reporting_verb_are_no_statements(sentence: str) -> None:
     assert quotes_of(f"City news\n\n{sentence}\n") == []
+
+
+def test_a_gerund_after_by_is_no_request_made() -> None:
+    text = (
+        "Bridge toll\n\nThe council can act in two ways: by asking the state to pay for the "
+        "repairs, or by raising the toll.\n"
+    )
+    assert quotes_of(text) == []
