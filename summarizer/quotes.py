@@ -2165,8 +2165,9 @@ _ASKED = re.compile(
     r"(?:by\s+(?P<source>(?:(?:a|an|the)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?|(?:[A-Z][\w’'.\-]*\s*){1,3}?))"
     r"\s+)?(?:(?:on|in|during|at)\s+(?:[\w’'.\-]+\s+){1,4}?|(?:[A-Z][a-z]+day|yesterday|today)\s+)?"
     r"(?P<content>(?:whether|if|about|how|what|why|which|whom|who|when|where|to)\b"
-    r"(?:[^,.;:!?“”\"]|\.(?=[A-Za-z]))+?)"
-    r"(?=\s*(?:[,.;:!?]|$))"
+    r"(?:[^,.;:!?“”\"]|\.(?=[A-Za-z])|(?:(?<=\bMr)|(?<=\bMs)|(?<=\bDr)|(?<=\bSt)|(?<=\bMrs)|"
+    r"(?<=\b[A-Z]))\.(?=\s[A-Za-z]))+?)"
+    r"(?=\s*(?:[,;:!?]|(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bMrs)(?<!\b[A-Z])\.|$))"
 )
 
 

@@ -556,3 +556,11 @@ def test_a_gerund_after_by_is_no_request_made() -> None:
         "repairs, or by raising the toll.\n"
     )
     assert quotes_of(text) == []
+
+
+def test_a_question_put_runs_past_abbreviations() -> None:
+    text = (
+        "Bridge toll\n\nAsked on Monday whether Mr. Reed would back the toll, Mayor Ann Park "
+        "shook her head.\n"
+    )
+    assert [r.content for r in quotes_of(text)] == ["whether Mr. Reed would back the toll"]
