@@ -1064,10 +1064,12 @@ class _DirectPass:
         if subject is None and (
             cue_match.group().lower().endswith("ing")
             or re.search(
-                r"\b(?:and|but)\s+(?:(?:also|then|later)\s+)?$", before[: cue_match.start()]
+                r"\b(?:and|but)\s+(?:(?:also|then|later)\s+)?$|\bto\s+$|\bby\s+$",
+                before[: cue_match.start()],
             )
         ):
-            # "He then defended the remark, saying, “…”", "Trump called on her to resign and
+            # "He then defended the remark, saying, “…”", "X was prompted to say, “…”",
+            # "Trump called on her to resign and
             # said, “…”": the sentence's subject speaks.
             sentence = self.article.sentence_at(quote.open_at)
             if sentence is not None:

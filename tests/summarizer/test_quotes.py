@@ -512,6 +512,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["to explain the toll"],
         ),
+        (  # "went so far as to say:" before a quotation
+            "The columnist Ann Park went so far as to say: “The toll is over.”",
+            "Ann Park",
+            ["The toll is over."],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
