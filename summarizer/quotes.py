@@ -540,12 +540,12 @@ class _Resolver:
             phrase = self._noun_phrase_before(clause_start, end)
             if phrase is not None and phrase[0] < mention.start:
                 return phrase
-            named = re.search(
+            of_phrase = re.search(
                 r"(?:^|(?<=\s))((?:[A-Z][\w’'.\-]*\s+)+(?:of|for|from|at)\s+(?:the\s+)?)$",
                 text[clause_start : mention.start],
             )
-            if named:  # "Mr. Tom Morgan of the Sierra Club"
-                return (clause_start + named.start(1), end)
+            if of_phrase:  # "Mr. Tom Morgan of the Sierra Club"
+                return (clause_start + of_phrase.start(1), end)
         if mention is not None and not self._in_quote(mention.start):
             start = self._extend_left(clause_start, mention.start)
             article = re.search(r"\b[Tt]he\s+$", text[clause_start:start])
@@ -1371,16 +1371,11 @@ class _IndirectPass:
     def _verb(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
         text = self.text
         cue = (match.start(), match.end())
-        passive = re.fullmatch(
-            r"\s*(?:(?:But|And)\s+)?[Aa]s\s+(?:first\s+)?", text[sentence.start : cue[0]]
-        )
-        by = re.match(r"\s+by\s+([^,;:“”\"]{2,80}?),\s+(?=\S)", text[cue[1] : sentence.end])
-        if passive and by:
-            # "As reported by Western Journalism, investigators found …"
-            subject = (cue[1] + by.start(1), cue[1] + by.end(1))
-            content = self._trim(cue[1] + by.end(), sentence.end)
-            if content is not None:
-                yield self._draft(content, self.resolver.attribution(subject, cue), sentence)
+        reported_by = self._as_reported_by(sentence, cue)
+        if reported_by is not None:
+            source, reported = reported_by
+            if reported is not None:
+                yield self._draft(reported, self.resolver.attribution(source, cue), sentence)
             return
         clause_start = self._clause_start(sentence, cue[0])
         subject = None
@@ -1534,6 +1529,20 @@ class _IndirectPass:
             return
         attribution = self.resolver.attribution(subject, cue)
         yield self._draft(content, attribution, sentence)
+
+    def _as_reported_by(self, sentence: Sentence, cue: Span) -> tuple[Span, Span | None] | None:
+        """ "As reported by Western Journalism, investigators found …": the source after "by"
+        and the rest of the sentence (None when too short to be a statement)."""
+        text = self.text
+        if not re.fullmatch(
+            r"\s*(?:(?:But|And)\s+)?[Aa]s\s+(?:first\s+)?", text[sentence.start : cue[0]]
+        ):
+            return None
+        by = re.match(r"\s+by\s+([^,;:“”\"]{2,80}?),\s+(?=\S)", text[cue[1] : sentence.end])
+        if by is None:
+            return None
+        source = (cue[1] + by.start(1), cue[1] + by.end(1))
+        return source, self._trim(cue[1] + by.end(), sentence.end)
 
     def _as_clause(self, sentence: Sentence, subject: Span, cue: Span) -> Span | None:
         """``As POLITICO revealed, the RNC agreed …`` / ``…, as Comey noted.``: the clause
