@@ -1736,7 +1736,9 @@ class _IndirectPass:
             # "…, said one GOP source in the room.": a described source ending the sentence.
             described = re.match(
                 r"(?:one|a|an|the|another|two|three|several|some|many|senior|top)\s+"
-                r"[^,.;:!?“”\"()]{1,70}?(?=\s*(?:[.!?]|,\s+(?:a|an|the|who)\b)[”\"]?)",
+                r"[^,.;:!?“”\"()]{1,70}?(?=\s*(?:[.!?]|,\s+(?:a|an|the|who)\b|,\s+[A-Z])[”\"]?)"
+                # "…, said the company's chief executive, John J. Ferriola."
+                r"(?:,\s+(?:[A-Z][\w’'.\-]*\s*){1,4}(?=[.!?][”\"]?\s*$))?",
                 text[start:limit],
             )
             if described is None or re.search(
@@ -1862,6 +1864,12 @@ class _IndirectPass:
         if len(words) < 3:
             return None
         first = words[0].lower()
+        if (
+            not that
+            and re.fullmatch(r"[a-z\-]+ly", first)
+            and words[1].lower() in ("as", "when", "while", "after", "before", "during", "to")
+        ):
+            return None  # "said matter-of-factly as confetti fluttered down": no clause
         if (
             not that
             and first == "to"

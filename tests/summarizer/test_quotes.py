@@ -517,6 +517,12 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["The toll is over."],
         ),
+        (  # an inverted subject: a role, then the name
+            "The plant is under intense pressure from imports, said the company's chief "
+            "executive, Tom Reed.",
+            "Tom Reed",
+            ["The plant is under intense pressure from imports"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
@@ -569,3 +575,11 @@ def test_a_question_put_runs_past_abbreviations() -> None:
         "shook her head.\n"
     )
     assert [r.content for r in quotes_of(text)] == ["whether Mr. Reed would back the toll"]
+
+
+def test_an_adverb_and_a_time_clause_after_said_are_no_statement() -> None:
+    text = (
+        "Convention\n\n“We have had better conventions,” delegate Tom Reed, wearing a hat and "
+        "“Reed 2028” pins, said matter-of-factly as confetti fluttered down around him.\n"
+    )
+    assert not [r for r in quotes_of(text) if "confetti" in r.content]
