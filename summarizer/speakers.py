@@ -429,9 +429,17 @@ def find_mentions(article: Article) -> list[Mention]:
             joined = _NAME_SEQUENCE.match(text, end + 4) if head in _ORG_WORDS else None
             if joined and text.startswith(" of ", end) and joined.end() <= sentence.end:
                 end = skip_to = joined.end()
-            mention = _make_mention(text, match.start(), end, sentence.index, sentence.start)
-            if mention is not None and not _capitalised_opener(text, mention, sentence.start):
-                mentions.append(mention)
+            start = match.start()
+            while start < end:
+                mention = _make_mention(text, start, end, sentence.index, sentence.start)
+                if mention is not None and not _capitalised_opener(text, mention, sentence.start):
+                    mentions.append(mention)
+                # "The Blaze's Matt Walsh", "CNN's Jake Tapper": a name after the possessive
+                # that ended the first one is a mention of its own.
+                rest = re.match(r"[’']s?[ \t]+", text[mention.end : end]) if mention else None
+                if mention is None or rest is None:
+                    break
+                start = mention.end + rest.end()
     return mentions
 
 

@@ -523,6 +523,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Tom Reed",
             ["The plant is under intense pressure from imports"],
         ),
+        (  # the person after an outlet's possessive is the speaker, not the outlet
+            "The Herald's Ann Park said the bridge would close in May.",
+            "Ann Park",
+            ["the bridge would close in May"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
