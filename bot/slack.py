@@ -10,7 +10,9 @@ Conversations (the core's ``chat_key``):
 * ``/brief ...`` slash commands carry no thread, so they share one conversation per channel
   and are answered through the command's ``response_url`` (``in_channel``), which works even
   in channels the bot has not joined;
-* a button press belongs to the thread of the message that carries the button.
+* a button press belongs to the thread of the message that carries the button;
+* Slack does not allow slash commands in threads, so ``forget`` (or ``forget everything``)
+  sent as a message or ``@mention`` in a thread forgets that thread's conversation.
 
 Slack has no "typing" indicator for bots: while the core works on a brief or an answer we
 put :hourglass_flowing_sand: on the user's message and take it off once the reply is posted.
@@ -547,13 +549,19 @@ class SlackBot:
         channel = str(event.get("channel", ""))
         ts = str(event.get("ts", ""))
         thread = str(event.get("thread_ts") or ts) or None
+        text = from_slack_text(str(event.get("text", "")), bot_user_id=bot_user_id)
         message = Incoming(
             "slack",
             chat_id=channel,
             user_id=str(event.get("user", "")),
-            text=from_slack_text(str(event.get("text", "")), bot_user_id=bot_user_id),
+            text=text,
             thread_id=thread,
         )
+        word, _, scope = text.strip().lower().lstrip("/").partition(" ")
+        if word == "forget" and (not scope or scope in FORGET_SCOPES):
+            # Slash commands cannot be used in threads, so "@NewsBrief forget" (or "forget" in
+            # a direct message's thread) is how a thread's conversation is forgotten.
+            message = dataclasses.replace(message, command="forget", args=scope)
         reacted = False
 
         async def working() -> None:

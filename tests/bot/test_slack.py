@@ -842,3 +842,29 @@ async def test_socket_mode_answers_and_acks_events(
             finally:
                 stop.set()
                 await asyncio.wait_for(task, 30)
+
+
+async def test_forget_in_a_thread_forgets_that_thread_only(slack: Running) -> None:
+    """Slash commands cannot be used in Slack threads: "forget" sent in a thread does it."""
+    fake, send = slack.fake, slack.send
+    dm = "D0USER003"
+    bridge = send.message_event(BRIDGE, channel=dm)
+    await send.event(bridge)
+    await fake.wait_for_posts(dm, 1, timeout=90)
+    heat = send.message_event(HEATWAVE, channel=dm)
+    await send.event(heat)
+    await fake.wait_for_posts(dm, 2, timeout=90)
+
+    await send.event(send.message_event("forget", channel=dm, thread_ts=bridge["ts"]))
+    forgotten = (await fake.wait_for_posts(dm, 3, timeout=30))[2]
+    assert forgotten.payload["thread_ts"] == bridge["ts"]
+    assert "forgotten" in sections(forgotten)
+
+    await send.event(send.message_event("What did Okafor say?", channel=dm, thread_ts=bridge["ts"]))
+    after = (await fake.wait_for_posts(dm, 4, timeout=30))[3]
+    assert "Send me an article first" in sections(after)
+    await send.event(
+        send.message_event("What did Lindqvist say?", channel=dm, thread_ts=heat["ts"])
+    )
+    other = (await fake.wait_for_posts(dm, 5, timeout=60))[4]
+    assert "Lindqvist" in sections(other)
