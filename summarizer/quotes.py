@@ -305,7 +305,11 @@ _ADVERBIAL_START = (
     r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for|by)\b"
 )
 #: "He went on to say …", "took to Twitter to write …": the statement is made.
-_GOES_ON_TO = re.compile(r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+)\s+to\s+$")
+_GOES_ON_TO = re.compile(
+    r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+|continued|continues|continue|"
+    r"(?:was|were|is|are)\s+quick|had|was\s+forced|went\s+so\s+far\s+as|pivoted|rushed|hastened|"
+    r"moved)\s+to\s+$"
+)
 #: A time or setting between the verb and a clause with no "that": "said in a statement
 #: Thursday night they pulled …", "told reporters on Monday the deal was off".
 _LEADING_TIME = re.compile(
@@ -1254,7 +1258,9 @@ class _IndirectPass:
             after = text[match.end() : sentence.end]
             if (
                 lowered in _WEAK_FORMS
-                and not re.match(r"\s*(?:that\b|:)", after)
+                and not re.match(
+                    r"\s*(?:(?:on|in|to|via)\s+[^,.;:“”\"]{1,40}?\s+)?(?:that\b|:)", after
+                )
                 and not (
                     # "The Heritage Foundation notes the minimum wage is …": a named source and
                     # a clause right after the verb

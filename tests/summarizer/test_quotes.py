@@ -528,6 +528,21 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the bridge would close in May"],
         ),
+        (  # "continued to complain that", "was quick to add that": statements made
+            "Mayor Ann Park continued to complain that the council had ignored her.",
+            "Ann Park",
+            ["the council had ignored her"],
+        ),
+        (
+            "Mayor Tom Reed was quick to add that the toll would stay.",
+            "Tom Reed",
+            ["the toll would stay"],
+        ),
+        (  # a weak verb with a setting before "that"
+            "Mayor Tom Reed posted on his Facebook page that the bridge would reopen.",
+            "Tom Reed",
+            ["the bridge would reopen"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
