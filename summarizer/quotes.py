@@ -61,7 +61,7 @@ def _wordset(words: str) -> frozenset[str]:
 SPEECH_VERBS: dict[str, tuple[str, ...]] = {
     "say": ("say", "says", "said", "saying"),
     "tell": ("tell", "tells", "told", "telling"),
-    "add": ("added", "adds", "adding"),
+    "add": ("added", "adds", "adding", "add"),
     "claim": ("claimed", "claims", "claiming", "claim"),
     "state": ("stated", "stating"),
     "explain": ("explained", "explains", "explaining", "explain"),
@@ -134,6 +134,7 @@ BELIEF_VERBS: dict[str, tuple[str, ...]] = {
 #: Forms that are also common nouns or adjectives: they count only before "that" or ":".
 _WEAK_FORMS = frozenset(
     {
+        "add",  # "add more", "add to the list": only "was quick to add that …" is a statement
         "reports",
         "notes",
         "claims",
