@@ -279,6 +279,11 @@ _CONTENT_STOP = re.compile(
     r"|;\s"
     # ", compared with 64 percent who …", ", referring to the party's convention": an aside
     r"|,\s+(?:compared\s+(?:with|to)|referring\s+to|pointing\s+to|prompting|sparking)\b"
+    # ", a swipe at the recent disturbances", ", the latter a reference to …": the writer's
+    # comment on the statement
+    r"|(?:,|\s[—–]|\s--)\s+(?:(?:a|an)\s+(?:(?:apparent|veiled|thinly[\s-]veiled|clear|subtle|"
+    r"not-so-subtle|obvious|direct|pointed|implicit)\s+)?(?:swipe|reference|jab|dig|nod|shot|"
+    r"allusion|rebuke|message|signal|sign|reminder)\b|the\s+(?:latter|former)\b)"
     # "… but did not suggest it would be Trump", "… but took issue with …": the subject's
     # next act, not the reported clause
     r"|,?\s+but\s+(?:(?:did|does|has|have|had|would|was|is)\s*(?:not|n[’']t)\s|(?:has|had)\s+"

@@ -543,6 +543,12 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Tom Reed",
             ["the bridge would reopen"],
         ),
+        (  # the writer's comment after the statement is not part of it
+            "Mayor Ann Park said the city needed calm leaders, a swipe at the council's recent "
+            "shouting matches.",
+            "Ann Park",
+            ["the city needed calm leaders"],
+        ),
         (  # an attribution in the middle of a short clause
             "This plan, Mayor Ann Park says, is different.",
             "Ann Park",
