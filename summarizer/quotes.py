@@ -293,7 +293,8 @@ _CONTENT_STOP = re.compile(
     r"argued|countered|responded|insisted|denied|is|was|are|were|has|have|had)\b"
     # ", but the campaign refused …", ", and more than 4 in 10 said …": a new clause
     r"|,[”\"']*\s+(?:and|but)\s+(?:(?:he|she|they|it|the|a|an|other|some|many|most|more|"
-    r"[A-Z][\w’'.\-]*|\d[\d,.]*)\s+)(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
+    r"[A-Z][\w’'.\-]*|\d[\d,.]*%?|[a-z]+-(?:thirds|quarters)|half|majorit(?:y|ies))\s+)"
+    r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})

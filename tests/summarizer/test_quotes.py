@@ -609,3 +609,12 @@ def test_an_adverb_and_a_time_clause_after_said_are_no_statement() -> None:
         "“Reed 2028” pins, said matter-of-factly as confetti fluttered down around him.\n"
     )
     assert not [r for r in quotes_of(text) if "confetti" in r.content]
+
+
+def test_a_second_poll_share_starts_its_own_statement() -> None:
+    text = (
+        "Poll\n\nTwo-thirds of voters said Ann Park was honest, and three-quarters said the "
+        "same of Tom Reed.\n"
+    )
+    first = quotes_of(text)[0]
+    assert (first.speaker, first.content) == ("Two-thirds of voters", "Ann Park was honest")
