@@ -1080,8 +1080,7 @@ class _DirectPass:
             )
         ):
             # "He then defended the remark, saying, “…”", "X was prompted to say, “…”",
-            # "Trump called on her to resign and
-            # said, “…”": the sentence's subject speaks.
+            # "Trump called on her to resign and said, “…”": the sentence's subject speaks.
             sentence = self.article.sentence_at(quote.open_at)
             if sentence is not None:
                 subject = self.resolver.sentence_subject(sentence)
@@ -1263,35 +1262,7 @@ class _IndirectPass:
             if word[0].isupper() and match.start() != sentence.start:
                 continue  # "Fox News Reports", a name
             after = text[match.end() : sentence.end]
-            if (
-                lowered in _WEAK_FORMS
-                and not re.match(
-                    r"\s*(?:(?:on|in|to|via)\s+[^,.;:“”\"]{1,40}?\s+)?(?:that\b|:)", after
-                )
-                and not (
-                    # "The Heritage Foundation notes the minimum wage is …": a named source and
-                    # a clause right after the verb
-                    lowered == "asking"
-                    and re.search(r",\s*$", text[sentence.start : match.start()])
-                    and re.match(
-                        r"\s+(?:(?:[\w’'.\-]+\s+){1,3}?to\s+[a-z]|(?:[\w’'.\-]+\s+){0,2}?(?:whether|if|why|"
-                        r"how|what)\b)",
-                        after,
-                    )
-                )
-                and not (
-                    lowered in ("notes", "reports", "claims")
-                    and self.resolver.index.mention_ending_at(
-                        len(text[: match.start()].rstrip()), sentence.start
-                    )
-                    is not None
-                    and re.match(
-                        r"\s+(?:the|a|an|he|she|they|it|[A-Z])\S*\s+[^.]*\b(?:is|are|was|were|"
-                        r"will|would|has|have|had|can|could|should)\b",
-                        after,
-                    )
-                )
-            ):
+            if lowered in _WEAK_FORMS and not self._weak_form_speaks(sentence, match, after):
                 continue
             if lowered == "pledged" and re.match(r"\s+(?:super)?delegates?\b", after):
                 continue  # "384 pledged delegates": an adjective
@@ -1316,6 +1287,38 @@ class _IndirectPass:
             if re.search(r"\bto\s+$", left) and not _GOES_ON_TO.search(left):
                 continue  # "declined to say", "wants to tell": no statement made
             yield from self._verb(sentence, match)
+
+    def _weak_form_speaks(self, sentence: Sentence, match: re.Match[str], after: str) -> bool:
+        """Does a form that is also a noun or adjective ("reports", "asking", "posted") report
+        a statement here? Before "that" or ":" (a setting may come between: "posted on his
+        Facebook page that …"); "…, asking X to …" / "asking whether …"; and "notes",
+        "reports", "claims" right after a named source with a clause following ("The
+        Heritage Foundation notes the minimum wage is …")."""
+        text = self.text
+        lowered = match.group().lower()
+        if re.match(r"\s*(?:(?:on|in|to|via)\s+[^,.;:“”\"]{1,40}?\s+)?(?:that\b|:)", after):
+            return True
+        if lowered == "asking":
+            return bool(
+                re.search(r",\s*$", text[sentence.start : match.start()])
+                and re.match(
+                    r"\s+(?:(?:[\w’'.\-]+\s+){1,3}?to\s+[a-z]|(?:[\w’'.\-]+\s+){0,2}?"
+                    r"(?:whether|if|why|how|what)\b)",
+                    after,
+                )
+            )
+        if lowered in ("notes", "reports", "claims"):
+            named = self.resolver.index.mention_ending_at(
+                len(text[: match.start()].rstrip()), sentence.start
+            )
+            return named is not None and bool(
+                re.match(
+                    r"\s+(?:the|a|an|he|she|they|it|[A-Z])\S*\s+[^.]*\b(?:is|are|was|were|will|"
+                    r"would|has|have|had|can|could|should)\b",
+                    after,
+                )
+            )
+        return False
 
     def _according(self, sentence: Sentence, match: re.Match[str]) -> Iterable[_Draft]:
         """``According to X, …``, ``…, according to X.`` and ``…, according to X, …``."""
