@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from summarizer.reading import Article, Sentence
@@ -311,6 +311,8 @@ _ADVERBIAL_START = (
     r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|in\s+a|over|while|when|"
     r"shortly|later|then|once|even|only|simply|flatly|then|afterward|as|of|about|for|by)\b"
 )
+#: Characters on each side of a reporting verb that the rules read in a run-on sentence.
+_CONTEXT = 800
 #: "He went on to say …", "took to Twitter to write …": the statement is made.
 _GOES_ON_TO = re.compile(
     r"\s+(?:(?:went|goes|go|going)\s+on|proceeded|took\s+to\s+\w+|continued|continues|continue|"
@@ -1249,11 +1251,12 @@ class _IndirectPass:
             s <= offset < e for s, e in self.used_cues
         )
 
-    def _sentence(self, sentence: Sentence) -> Iterable[_Draft]:
+    def _sentence(self, whole: Sentence) -> Iterable[_Draft]:
         text = self.text
-        for match in _CUE.finditer(text, sentence.start, sentence.end):
+        for match in _CUE.finditer(text, whole.start, whole.end):
             if self._blocked(match.start()):
                 continue
+            sentence = self._window(whole, match)
             word = match.group()
             lowered = word.lower()
             if lowered.startswith("according"):
@@ -1287,6 +1290,21 @@ class _IndirectPass:
             if re.search(r"\bto\s+$", left) and not _GOES_ON_TO.search(left):
                 continue  # "declined to say", "wants to tell": no statement made
             yield from self._verb(sentence, match)
+
+    def _window(self, sentence: Sentence, match: re.Match[str]) -> Sentence:
+        """A run-on "sentence" (a pasted transcript, text without stops) cut to the words
+        around the verb: every rule looks at the text before and after the verb, so a cue in
+        a 20,000-character sentence would otherwise cost time in proportion to its length."""
+        if sentence.end - sentence.start <= 2 * _CONTEXT:
+            return sentence
+        start = max(sentence.start, match.start() - _CONTEXT)
+        end = min(sentence.end, match.end() + _CONTEXT)
+        if start > sentence.start:  # whole words only
+            start = self.text.find(" ", start, match.start()) + 1 or match.start()
+        if end < sentence.end:
+            space = self.text.rfind(" ", match.end(), end)
+            end = space if space > 0 else end
+        return replace(sentence, start=start, end=end, text=self.text[start:end])
 
     def _weak_form_speaks(self, sentence: Sentence, match: re.Match[str], after: str) -> bool:
         """Does a form that is also a noun or adjective ("reports", "asking", "posted") report

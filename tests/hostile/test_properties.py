@@ -132,6 +132,25 @@ def test_five_thousand_quote_marks_give_exact_spans_quickly() -> None:
         assert record.content == article.text[record.content_span[0] : record.content_span[1]]
 
 
+def test_a_run_on_sentence_keeps_its_statements_and_exact_spans() -> None:
+    """Pasted text without full stops is one huge "sentence"; the rules read a window
+    around each reporting verb (speed: benchmarks), and what they find there is right."""
+    filler = "and the council met again about the harbour plan " * 400
+    text = (
+        f"Harbour\n\nThe council met about the plan {filler}while Mayor Ann Park said the "
+        f"bridge would reopen in May {filler}and Tom Reed told reporters that the toll would "
+        "stay.\n"
+    )
+    records = extract_quotes(build_article(text))
+    assert [r.speaker for r in records] == ["Ann Park", "Tom Reed"]
+    park, reed = records
+    assert park.content.startswith("the bridge would reopen in May")
+    assert len(park.content) < 1000, "a statement does not swallow pages of run-on text"
+    assert reed.content == "the toll would stay"
+    for record in records:
+        assert record.content == text[record.content_span[0] : record.content_span[1]]
+
+
 # --------------------------------------------------------------------------- dates
 
 PUBLISHED = st.dates(min_value=date(1990, 1, 1), max_value=date(2035, 12, 31))
