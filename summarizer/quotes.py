@@ -760,6 +760,12 @@ class _Resolver:
             start += 1
         mention = self.index.mention_starting_at(start)
         if mention is not None:
+            if self.index.kind(mention.entity) != "person":
+                # "said Democratic strategist David Axelrod": the role runs up to the person.
+                role = re.match(r"(?:\s+[a-z][\w’'\-]*){1,3}\s+", text[mention.end : limit])
+                person = role and self.index.mention_starting_at(mention.end + role.end())
+                if person and self.index.kind(person.entity) == "person":
+                    return (mention.start, person.end)
             return (mention.start, mention.end)
         pronoun = re.match(r"(he|she|they|it|we|I)\b", text[start:limit])
         if pronoun:
@@ -1794,7 +1800,8 @@ class _IndirectPass:
         adviser.``); a participle phrase (``, referring to …``) is a tail unless a finite
         verb shows it is the rest of the reported clause (``, replacing Clinton would be …``).
         """
-        stripped = tail.strip()
+        # "…, political analysts say; in 2012, …": a semicolon ends the attributed clause.
+        stripped = tail.split(";", 1)[0].strip()
         if verb in _TELL_FORMS and not inverted:
             # "…, Sen. Graham told The Huffington Post on Thursday.": an addressee, then a tail.
             addressee = re.match(
@@ -1878,7 +1885,8 @@ class _IndirectPass:
                     window,
                 ) or re.match(
                     r"^\s+(?:(?:the|a|an|his|her|their|its)\s+)?(?:[A-Z][\w’'.\-]*\s+){0,4}"
-                    r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|(?!to\b)\w+)"
+                    r"(?:reporters|journalists|supporters|voters|the\s+crowd|an?\s+\w+|"
+                    r"(?!(?:to|which|what|whether|who|how|why|when|where|if)\b)\w+)"
                     r"\s*,?\s+",
                     window,
                 )

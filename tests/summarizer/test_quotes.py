@@ -554,6 +554,22 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["This plan", "is different"],
         ),
+        (  # a question word after a tell-verb opens the clause; it is no addressee
+            "Mayor Ann Park asked which council member would back the plan.",
+            "Ann Park",
+            ["which council member would back the plan"],
+        ),
+        (  # a role before the inverted speaker's name
+            "This is a “hard winter,” said Democratic strategist Ann Park, a former mayor.",
+            "Ann Park",
+            ["This is a “hard winter,”"],
+        ),
+        (  # a semicolon ends the clause the attribution closes
+            "To win the county, candidates need a third of the rural vote, local analysts say; "
+            "in 2012, the mayor won with less.",
+            "local analysts",
+            ["To win the county, candidates need a third of the rural vote"],
+        ),
     ],
 )
 def test_reported_speech_around_asides_and_coordinated_verbs(
