@@ -559,6 +559,12 @@ class _Resolver:
             )
             if of_phrase:  # "Mr. Tom Morgan of the Sierra Club"
                 return (clause_start + of_phrase.start(1), end)
+        possessive = re.search(rf"[’']s\s+(?:[a-z][\w\-]*\s+)?(?:{_GROUP_HEADS}|campaign)$", left)
+        if mention is None and possessive:
+            # "New Hampshire Sen. Kelly Ayotte’s campaign said": a named owner and one noun
+            owner = self.index.mention_ending_at(clause_start + possessive.start(), clause_start)
+            if owner is not None and owner.end == clause_start + possessive.start():
+                mention = owner
         if mention is not None and not self._in_quote(mention.start):
             start = self._extend_left(clause_start, mention.start)
             article = re.search(r"\b[Tt]he\s+$", text[clause_start:start])
@@ -635,6 +641,9 @@ class _Resolver:
             if lowered in _BOUNDARY_WORDS:
                 break
             if _CUE.fullmatch(word.group()) and lowered not in ("report", "reports", "statement"):
+                if re.search(r"\bwho\s+$", text[clause_start : clause_start + word.start()]):
+                    # "the groups who wrote to her on Thursday say": the relative clause
+                    return self._relative_subject(clause_start, end)
                 break
             chosen.insert(0, word)
             if len(chosen) >= 12:
@@ -658,7 +667,9 @@ class _Resolver:
         if re.fullmatch(r"[a-z]+(?:ed|ing)", head) and len(chosen) == 1:
             return None
         first = chosen[0].group().lower()
-        opens_clause = not self.text[clause_start : clause_start + chosen[0].start()].strip()
+        before = self.text[clause_start : clause_start + chosen[0].start()]
+        opens_clause = not before.strip()
+        after_comma = before.rstrip().endswith(",")
         if (
             len(chosen) >= 6
             and first not in _DETERMINERS
@@ -666,9 +677,12 @@ class _Resolver:
             and not (
                 # "Organizers of the push to boycott Trump's AIPAC speech said": a long subject
                 # opening its clause, with no verb of its own
-                opens_clause
-                and chosen[0].group()[0].isupper()
-                and re.search(r"\b(?:of|for|in|from|at|with|on)\b", phrase)
+                (
+                    (opens_clause and chosen[0].group()[0].isupper())
+                    # "At times last year, people close to the vice president said"
+                    or after_comma
+                )
+                and re.search(r"\b(?:of|for|in|from|at|with|on|close\s+to)\b", phrase)
                 and not re.search(
                     r"\b(?:is|are|was|were|has|have|had|will|would|can|could|did|does|do|been|"
                     r"[a-z]+ed)\b",
@@ -1504,8 +1518,10 @@ class _IndirectPass:
         reach = subject[1] if inverted else cue[1]
         tail = text[reach : sentence.end]
         infinitive = match.group().lower() in _TO_FORMS and re.match(r"\s+to\s", tail)
+        relative = not inverted and re.search(r"\bwho$", text[subject[0] : subject[1]])
         if (
             not infinitive
+            and not relative  # "…, the groups who wrote to her say": not what they wrote
             and self._is_tail_attribution(tail, inverted, match.group().lower())
             and self._content_before(sentence, subject, cue, inverted)
         ):

@@ -570,6 +570,24 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "local analysts",
             ["To win the county, candidates need a third of the rural vote"],
         ),
+        (  # a subject with a relative clause holding a reporting verb of its own
+            "While the mayor has condemned the plan, the groups who wrote to her on Thursday "
+            "say they are worried about it.",
+            "the groups who wrote to her",
+            ["they are worried about it"],
+        ),
+        (  # a named owner's campaign, with an aside before the verb
+            "Former State Senator Ann Park’s campaign, for example, said she would back the "
+            "nominee.",
+            "Former State Senator Ann Park’s campaign",
+            ["she would back the nominee"],
+        ),
+        (  # a long described subject after an opening phrase, the clause split around it
+            "At times last year, people close to the vice president said, the mere mention of "
+            "the council could make her fume.",
+            "people close to the vice president",
+            ["At times last year", "the mere mention of the council could make her fume"],
+        ),
     ],
 )
 def test_reported_speech_around_asides_and_coordinated_verbs(
