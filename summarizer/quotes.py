@@ -1330,8 +1330,10 @@ class _IndirectPass:
         """Does a form that is also a noun or adjective ("reports", "asking", "posted") report
         a statement here? Before "that" or ":" (a setting may come between: "posted on his
         Facebook page that …"); "…, asking X to …" / "asking whether …"; and "notes",
-        "reports", "claims" right after a named source with a clause following ("The
-        Heritage Foundation notes the minimum wage is …")."""
+        "reports", "claims" after a subject opening the clause (a name, a pronoun, "the
+        candidate") with a clause following ("The Heritage Foundation notes the minimum wage
+        is …"), or after a name closing the sentence or set off by commas ("…, O'Keefe
+        notes.")."""
         text = self.text
         lowered = match.group().lower()
         if re.match(r"\s*(?:(?:on|in|to|via)\s+[^,.;:“”\"]{1,40}?\s+)?(?:that\b|:)", after):
@@ -1346,13 +1348,26 @@ class _IndirectPass:
                 )
             )
         if lowered in ("notes", "reports", "claims"):
+            left = text[sentence.start : match.start()]
             named = self.resolver.index.mention_ending_at(
-                len(text[: match.start()].rstrip()), sentence.start
+                len(left.rstrip()) + sentence.start, sentence.start
             )
-            return named is not None and bool(
+            if (
+                named is not None
+                and re.match(r"[,.]", after.lstrip())
+                and re.search(r"(?:^|,)\s*$", text[sentence.start : named.start])
+            ):
+                return True  # "…, O'Keefe notes." / "Democrats, Frank notes, applaud …"
+            subject = named is not None or re.search(
+                r"(?:^|[,;:]\s+|\b(?:and|but|that)\s+)"
+                r"(?:(?:[Tt]he|[Aa]n?)\s+(?:[a-z][\w\-]*\s+){0,2}[a-z][\w\-]*[^s\W]|"
+                r"[Hh]e|[Ss]he|[Tt]hey|I|[Ww]e|[A-Z][\w’'.\-]+(?:\s+[A-Z][\w’'.\-]+){0,3})\s+$",
+                left,
+            )
+            return bool(subject) and bool(
                 re.match(
-                    r"\s+(?:the|a|an|he|she|they|it|[A-Z])\S*\s+[^.]*\b(?:is|are|was|were|will|"
-                    r"would|has|have|had|can|could|should)\b",
+                    r"\s+(?:the|a|an|he|she|they|it|his|her|their|its|[A-Z])\S*\s+[^.]*"
+                    r"\b(?:is|are|was|were|will|would|has|have|had|can|could|should)\b",
                     after,
                 )
             )

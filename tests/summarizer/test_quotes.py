@@ -588,6 +588,17 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "people close to the vice president",
             ["At times last year", "the mere mention of the council could make her fume"],
         ),
+        (  # 'claims' as a verb after a described subject, a clause following
+            "The candidate claims his fortune is worth more than $10 billion.",
+            "the candidate",
+            ["his fortune is worth more than $10 billion"],
+        ),
+        (  # 'notes' closing the sentence after a named source
+            "The council is the party's best hope, but it cannot win without the unions, "
+            "Ann Park notes.",
+            "Ann Park",
+            ["The council is the party's best hope, but it cannot win without the unions"],
+        ),
     ],
 )
 def test_reported_speech_around_asides_and_coordinated_verbs(
