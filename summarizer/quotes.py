@@ -664,7 +664,7 @@ class _Resolver:
         alone = len(chosen) == 1 and head in ("many", "some", "most", "several", "both", "few")
         if not share and not alone and (head in _DETERMINERS or head in _FUNCTION_HEADS):
             return None
-        if re.fullmatch(r"[a-z]+(?:ed|ing)", head) and len(chosen) == 1:
+        if re.fullmatch(r"[a-z]+(?:ed|ing)", chosen[-1].group()) and len(chosen) == 1:
             return None
         first = chosen[0].group().lower()
         before = self.text[clause_start : clause_start + chosen[0].start()]
@@ -753,14 +753,21 @@ class _Resolver:
                 # "Presumptive Republican nominee Donald Trump": the role, then the name
                 return (start, person.end)
             return (start, mention.end)
-        phrase = re.match(
-            r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many|Both|Other|other|Most|"
-            r"All|Two|Three)\s+"
-            r"(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*(?=\s+(?:(?:also|then|later|"
-            r"quickly|again|repeatedly)\s+)?(?:has|have|had|was|is|were|are|began|went|made|took|gave|"
-            r"spoke|came|left|sent|wrote|ran|got|brought|held|met|put|set|sought|stood|kept|led|"
-            r"won|lost|saw|became|did|told|said|[a-z]+ed|[a-z]+s)\b)",
-            text[start : sentence.end],
+        verb = (
+            r"(?=\s+(?:(?:also|then|later|quickly|again|repeatedly)\s+)?(?:has|have|had|was|is|"
+            r"were|are|began|went|made|took|gave|spoke|came|left|sent|wrote|ran|got|brought|held|"
+            r"met|put|set|sought|stood|kept|led|won|lost|saw|became|did|told|said|[a-z]+ed|"
+            r"[a-z]+s)\b)"
+        )
+        phrase = (
+            re.match(
+                r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many|Both|Other|other|Most|"
+                r"All|Two|Three)\s+(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*" + verb,
+                text[start : sentence.end],
+            )
+            or re.match(  # "Carson did not mention …, but told …": a name the index left out
+                r"(?:[A-Z][\w’'.\-]*\s+){0,2}[A-Z][\w’'\-]*" + verb, text[start : sentence.end]
+            )
         )
         if phrase:
             return (start, start + phrase.end())
@@ -1106,7 +1113,8 @@ class _DirectPass:
             sentence = self.article.sentence_at(quote.open_at)
             if sentence is not None:
                 subject = self.resolver.sentence_subject(sentence)
-        if subject is None:
+        if subject is None and cue_match.group().lower() not in _TELL_FORMS:
+            # not after "told": "…, but told his supporters, “…”" names the addressee
             subject = self.resolver.subject_after(cue[1], quote.open_at)
         if subject is None and re.fullmatch(r"\w+ing", cue_match.group()):
             # "“…,” Cruz said, adding: “…”": the speaker of the sentence's earlier quote.
@@ -2082,6 +2090,7 @@ def extract_quotes(
         list(_headline_drafts(article, resolver))
         + list(_transcript_drafts(article, resolver))
         + list(_asked_drafts(article, resolver))
+        + list(_unsaid_drafts(article, resolver))
     )
     drafts = _dedupe(article, direct + indirect + headlines)
     drafts.sort(key=lambda d: d.content_span)
@@ -2279,6 +2288,36 @@ def _asked_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
         attribution = resolver.attribution(subject, cue)
         content = (match.start("content"), match.end("content"))
         yield _Draft(content, "indirect", attribution, sentence.paragraph)
+
+
+#: What someone left unsaid or unanswered, with a noun phrase for content: "did not mention
+#: his opponents by name", "made no mention of Jeb Bush", "did not respond to requests for
+#: comment". PolNeAR annotates these as attributions (15 of 18 "did not mention" in train).
+_UNSAID = re.compile(
+    r"\b(?P<cue>(?:(?:did|does|do|has|have|had)\s+not|(?:did|does|do|has|have|had)n[’']t)\s+"
+    r"(?:yet\s+|immediately\s+|even\s+|publicly\s+)?(?:mention(?:ed)?|respond(?:ed)?\s+to)"
+    r"|(?:made|makes|make)\s+(?:no|little)\s+mention\s+of)\s+"
+    r"(?P<content>[^,;:.!?“”\"()—–\n]{3,150}?)"
+    r"(?=\s*(?:[,;:.!?)—–]|$)|\s+(?:but|until|because|while|and\s+(?:he|she|they|instead))\b)"
+)
+
+
+def _unsaid_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
+    """Statements about what a speaker did not say: ``Carson did not mention any of his
+    opponents by name``; the subject before the verb group is the speaker."""
+    text = article.text
+    for match in _UNSAID.finditer(text):
+        cue = match.span("cue")
+        if resolver._in_quote(cue[0]):
+            continue
+        sentence = article.sentence_at(cue[0])
+        if sentence is None:
+            continue
+        subject = resolver.subject_before(sentence.start, cue[0])
+        if subject is None:
+            continue
+        attribution = resolver.attribution(subject, cue)
+        yield _Draft(match.span("content"), "indirect", attribution, sentence.paragraph)
 
 
 def _is_title_line(line: str) -> bool:

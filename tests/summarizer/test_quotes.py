@@ -599,6 +599,26 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["The council is the party's best hope, but it cannot win without the unions"],
         ),
+        (  # what a speaker left unsaid is reported too, with a noun phrase for content
+            "Though she did not mention her rivals by name, the mayor smiled.",
+            "she",
+            ["her rivals by name"],
+        ),
+        (
+            "Spokesman Tom Reed did not respond to requests for comment on the plan.",
+            "Tom Reed",
+            ["requests for comment on the plan"],
+        ),
+        (
+            "But Mayor Ann Park notably made no mention of the strike.",
+            "Ann Park",
+            ["the strike"],
+        ),
+        (  # "told" names an addressee after it, never the speaker
+            "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
+            "Reed",
+            ["his rivals", "Our city is in trouble."],
+        ),
     ],
 )
 def test_reported_speech_around_asides_and_coordinated_verbs(
