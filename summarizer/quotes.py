@@ -1297,6 +1297,10 @@ class _IndirectPass:
                 continue
             if lowered == "pledged" and re.match(r"\s+(?:super)?delegates?\b", after):
                 continue  # "384 pledged delegates": an adjective
+            if lowered in ("add", "adds", "added", "adding") and re.match(
+                r"\s+(?:up\s+)?to\b", after
+            ):
+                continue  # "adds to the drama", "added up to a series of …"
             if lowered.startswith("wr") and re.match(
                 r"\s+(?:(?:a|an|the|his|her|their|its|this|that)\s+)(?:[\w’'\-]+\s+){0,2}?"
                 r"(?:book|letter|memo|column|op-ed|piece|article|bill|legislation|constitution|"

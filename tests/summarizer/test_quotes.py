@@ -646,6 +646,8 @@ def test_page_furniture_before_a_colon_is_no_speaker_but_a_named_source_is() -> 
         "The mayor's choice of words is telling in its own right.",
         "Fixing the bridge is easier said than done in a city this size.",
         "Only time will tell if the new bridge toll keeps drivers away.",
+        "The latest delay adds to the trouble that has surrounded the bridge for years.",
+        "By morning, the council's efforts at damage control added up to a string of excuses.",
     ],
 )
 def test_set_phrases_with_a_reporting_verb_are_no_statements(sentence: str) -> None:
