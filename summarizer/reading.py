@@ -147,12 +147,17 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _merge_orphan_quotes(
     chunk: str, spans: list[tuple[int, int]], base: int
 ) -> list[tuple[int, int]]:
-    """Glue a lone closing quote mark or a short attribution tail back onto its sentence."""
+    """Glue a lone closing quote mark, a short attribution tail or the name after a title
+    ("then-Sen.| Barack Obama": no sentence ends on a title) back onto its sentence."""
     merged: list[tuple[int, int]] = []
     for s, e in spans:
         piece = chunk[s - base : e - base]
         if merged and (
-            re.fullmatch(r"[”\"’')\]]+", piece)
+            re.search(
+                r"(?:^|[\s\-(])(?:Sens?|Reps?|Gov|Gen|Lt|Col|Sgt|Capt|Dr|Mr|Mrs|Ms|Rev)\.$",
+                chunk[merged[-1][0] - base : merged[-1][1] - base],
+            )
+            or re.fullmatch(r"[”\"’')\]]+", piece)
             or re.match(r"^[a-z]", piece)  # "… U.S. officials." continued in lower case
             or re.match(r"^[,;]", piece)  # "Sen. Rand Paul, R-Ky.|, told …": never a start
         ):

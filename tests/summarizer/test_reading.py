@@ -37,6 +37,14 @@ def test_sentences_do_not_break_on_titles_abbreviations_or_closing_quotes() -> N
     assert [s.paragraph for s in article.sentences] == [0, 0, 0, 1, 1]
 
 
+def test_a_title_after_a_hyphen_keeps_its_name_in_the_sentence() -> None:
+    article = build_article("He compared the mayor with then-Sen. Ann Park of Ohio. Both smiled.")
+    assert [s.text for s in article.sentences] == [
+        "He compared the mayor with then-Sen. Ann Park of Ohio.",
+        "Both smiled.",
+    ]
+
+
 def test_every_offset_points_into_the_text_as_read() -> None:
     article = build_article(TRICKY)
     for sentence in article.sentences:
