@@ -297,6 +297,8 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: Determiners that can stand alone as a subject ("another says there are about 1,800").
+_ALONE_SUBJECTS = frozenset({"many", "some", "most", "several", "both", "few", "another", "one"})
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
 #: Between a subject and its verb: a day or a setting ("Sean Spicer on Thursday evening said").
 _SUBJECT_ADJUNCT = re.compile(
@@ -464,6 +466,8 @@ def _speech_like(text: str, quote: QuoteSpan, sentence_start: int) -> bool:
                 is not None
             )
         )
+    if not ends_in_punct and re.search(r"[’']s$", before):
+        return False  # a title: "told ABC’s “Good Morning America” that …"
     at_boundary = (
         not before
         or before[-1] in ",:;—–-―(" + _QUOTE_CHARS
@@ -536,7 +540,21 @@ class _Resolver:
                 ):
                     return (self._extend_left(clause_start, mention.start), inner_end)
         if left.endswith(","):
-            parenthetical = re.search(r",\s+[^,]{1,40},$", left)
+            parenthetical = re.search(r",\s+[^,]{1,60},$", left)
+            if parenthetical and len(parenthetical.group()) > 43:
+                # a longer aside only when it ends in a person's name: "First his wife,
+                # longtime Hillary Clinton aide Huma Abedin, announced"
+                named = self.index.mention_ending_at(clause_start + len(left) - 1, clause_start)
+                if not (
+                    named is not None
+                    and named.end == clause_start + len(left) - 1
+                    and self.index.kind(named.entity) == "person"
+                ):
+                    parenthetical = None
+            if parenthetical and re.search(
+                r"\b(?:[a-z]+ed|told|asked)\s+(?:her|him|them|us|me)\b", parenthetical.group()
+            ):
+                parenthetical = None  # a clause ("…, two members urged her to resign,"), no aside
             if parenthetical:
                 return self.subject_before(clause_start, clause_start + parenthetical.start())
             return None
@@ -626,7 +644,7 @@ class _Resolver:
     def _noun_phrase_before(self, clause_start: int, end: int) -> Span | None:
         """A generic subject: words back to a clause boundary, at most eight."""
         text = self.text
-        words = list(re.finditer(r"[\w’'.\-/&]+", text[clause_start:end]))
+        words = list(re.finditer(r"[\w’'.\-/&%]+", text[clause_start:end]))
         if not words:
             return None
         chosen: list[re.Match[str]] = []
@@ -655,13 +673,19 @@ class _Resolver:
         phrase = " ".join(w.group() for w in chosen)
         # Poll shares: "Two in three", "58 percent of Florida Latino voters overall".
         share = re.search(
-            r"\bpercent\b|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b|\b(?:half|[a-z]+-?thirds?|"
+            r"\bpercent\b|\d%|\b(?:\d+|[a-z]+)\s+in\s+(?:\d+|[a-z]+)\b|\b(?:half|[a-z]+-?thirds?|"
             r"[a-z]+-?quarters?|majority|plurality|minority)\s+of\b",
             phrase,
             re.I,
         )
         head = chosen[-1].group().lower()
-        alone = len(chosen) == 1 and head in ("many", "some", "most", "several", "both", "few")
+        # "Many say …", "another says …", "all but two said …"
+        all_but = re.search(
+            r"\b[Aa]ll\s+but\s+$", text[clause_start : clause_start + chosen[0].start()]
+        )
+        alone = len(chosen) == 1 and (head in _ALONE_SUBJECTS or all_but is not None)
+        if all_but and alone:
+            return (clause_start + all_but.start(), clause_start + chosen[-1].end())
         if not share and not alone and (head in _DETERMINERS or head in _FUNCTION_HEADS):
             return None
         if re.fullmatch(r"[a-z]+(?:ed|ing)", chosen[-1].group()) and len(chosen) == 1:
@@ -720,7 +744,7 @@ class _Resolver:
         # "Eight years ago,".
         opening = re.match(
             r"\s*(?:(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier|then)\s*,?\s+)|"
-            r"(?:(?:In|On|At|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
+            r"(?:(?:In|On|At|By|Until|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
             r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday|To|As|"
             r"While|When|Although|Though|If|Because|Despite|For|Amid|Where|Once|Unlike|Like|"
             r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments|Monday|Tuesday|Wednesday|Thursday|"
@@ -731,8 +755,8 @@ class _Resolver:
             sentence.text,
         )
         start = sentence.start + (opening.end() if opening else 0)
-        pronoun = re.match(r"(He|She|They|It|We|I)\b", text[start : sentence.end])
-        if pronoun:
+        pronoun = re.match(r"([Hh]e|[Ss]he|[Tt]hey|[Ii]t|[Ww]e|I)\b", text[start : sentence.end])
+        if pronoun:  # "But he told …": lower case after an opening
             return (start, start + len(pronoun.group(1)))
         mentions = self.index.mentions_in(start, min(sentence.end, start + 80))
         mention = mentions[0] if mentions else None
@@ -761,8 +785,9 @@ class _Resolver:
         )
         phrase = (
             re.match(
-                r"(?:[Tt]he|An?|an?|His|Her|Their|Its|One|Some|Several|Many|Both|Other|other|Most|"
-                r"All|Two|Three)\s+(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*" + verb,
+                r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts|[Oo]ne|[Ss]ome|[Ss]everal|[Mm]any|"
+                r"[Bb]oth|[Oo]ther|[Mm]ost|[Aa]ll|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive)\s+(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*"
+                + verb,
                 text[start : sentence.end],
             )
             or re.match(  # "Carson did not mention …, but told …": a name the index left out
@@ -770,7 +795,13 @@ class _Resolver:
             )
         )
         if phrase:
-            return (start, start + phrase.end())
+            end = start + phrase.end()
+            plural = re.match(
+                r"\s+[a-z]+s(?=\s+(?:[a-z]+ed|has|have|had|said|told|say)\b)", text[end:]
+            )
+            if plural:  # "two Democratic speechwriters implored": a plural noun, then the verb
+                end += plural.end()
+            return (start, end)
         return None
 
     def subject_after(self, cue_end: int, limit: int) -> Span | None:
@@ -1502,8 +1533,8 @@ class _IndirectPass:
             goes_on = _GOES_ON_TO.search(text[clause_start : cue[0]])
             subject_end = clause_start + goes_on.start() if goes_on else cue[0]
             subject = self.resolver.subject_before(clause_start, subject_end)
-        if subject is not None and not re.search(r"[A-Za-z]", text[subject[0] : subject[1]]):
-            subject = None
+        if subject is not None and not re.search(r"[A-Za-z]|\d%", text[subject[0] : subject[1]]):
+            subject = None  # but "42% say they are liberal"
         if subject is None:
             # Coordinated verb: "He declined to go into the details but said that …".
             subject = self._coordinated_subject(sentence, cue[0])
@@ -2023,7 +2054,9 @@ class _IndirectPass:
         words = between.split()
         if len(words) > 10:
             return False
-        if verb in _TELL_FORMS and len(words) <= 12 and not re.search(r"[“”\"‘']{1}\w", between):
+        # A quoted title is a name here: "told ABC’s “Good Morning America” that …".
+        untitled = re.sub(r"[“\"][A-Z][^“”\"]{0,40}[”\"]", "Title", between)
+        if verb in _TELL_FORMS and len(words) <= 12 and not re.search(r"[“”\"‘']{1}\w", untitled):
             return True  # "told a meeting of Pacific Island leaders that …"
         return re.match(_ADVERBIAL_START, between, re.IGNORECASE) is not None
 

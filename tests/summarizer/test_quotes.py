@@ -614,6 +614,45 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the strike"],
         ),
+        (  # a poll share in figures speaks
+            "On economic issues, 42% say they are liberal, 34% conservative.",
+            "42%",
+            ["they are liberal, 34% conservative"],
+        ),
+        (  # a lone determiner as subject
+            "One study counts 2,400 farms in the county, but another says there are 1,800.",
+            "another",
+            ["there are 1,800"],
+        ),
+        (
+            "Of the members surveyed, all but two said the council should vote in May.",
+            "all but two",
+            ["the council should vote in May"],
+        ),
+        (  # a quoted show title between the tell-verb and "that"
+            "Ann Park told WNYC’s “The Morning Show” that the budget would be balanced.",
+            "Ann Park",
+            ["the budget would be balanced"],
+        ),
+        (  # an opening with "By", then a passive verb coordinated with "said"
+            "By the end of the day, Mayor Ann Park was forced into damage control and said "
+            "that her words had been misread.",
+            "Ann Park",
+            ["her words had been misread"],
+        ),
+        (  # the participle's subject after an opening phrase, a plural noun before the verb
+            "In a column before the vote, two council members urged her to resign, arguing that "
+            "the budget had failed.",
+            "two council members",
+            ["the budget had failed"],
+        ),
+        (  # "But she …": the pronoun after an opening word speaks the coordinated quotation;
+            # a show's title in marks after a possessive is no quotation
+            "Mayor Ann Park spoke on Monday. But she told WNYC’s “Morning Show” that the plan "
+            "was a “total mess” and said “the council has failed the city.”",
+            "Ann Park",
+            ["the plan was a “total mess”", "the council has failed the city."],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
