@@ -297,6 +297,10 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: A document that a participle after it describes: "issued a statement saying …".
+_DOCUMENT_BEFORE = re.compile(
+    r"\b(?:statement|release|letter|e-?mail|tweet|post|memo|note|ad|video|message)\s*$"
+)
 #: Determiners that can stand alone as a subject ("another says there are about 1,800").
 _ALONE_SUBJECTS = frozenset({"many", "some", "most", "several", "both", "few", "another", "one"})
 _FUNCTION_HEADS = frozenset({"to", "of", "in", "on", "at", "for", "by", "with", "not"})
@@ -495,7 +499,7 @@ class _Resolver:
         """The noun phrase that ends right before the verb (adverbs/auxiliaries skipped)."""
         text = self.text
         end = cue_start
-        aside = re.search(r"\s*(?:—|–|--)[^—–]{1,200}?(?:—|–|--)\s*$", text[clause_start:end])
+        aside = re.search(r"\s*(?:—|–|―|--)[^—–―]{1,200}?(?:—|–|―|--)\s*$", text[clause_start:end])
         if aside and aside.start() > 0:
             end = clause_start + aside.start()  # "Gingrich — mentioned by Newsmax … — told"
         while True:
@@ -1535,6 +1539,12 @@ class _IndirectPass:
             subject = self.resolver.subject_before(clause_start, subject_end)
         if subject is not None and not re.search(r"[A-Za-z]|\d%", text[subject[0] : subject[1]]):
             subject = None  # but "42% say they are liberal"
+        if (
+            subject is not None
+            and verb.endswith("ing")
+            and _DOCUMENT_BEFORE.search(text[subject[0] : subject[1]])
+        ):
+            subject = None  # "The mayor issued a statement saying …": the mayor, below
         if subject is None:
             # Coordinated verb: "He declined to go into the details but said that …".
             subject = self._coordinated_subject(sentence, cue[0])
@@ -1718,7 +1728,7 @@ class _IndirectPass:
         left = self.text[sentence.start : cue_start]
         # A dash aside between subject and verb is no clause boundary: blank it out.
         left = re.sub(
-            r"(?:—|–|--)[^—–]{1,200}?(?:—|–|--)(?=\s*$)", lambda m: " " * len(m.group()), left
+            r"(?:—|–|―|--)[^—–―]{1,200}?(?:—|–|―|--)(?=\s*$)", lambda m: " " * len(m.group()), left
         )
         boundary = None
         for found in re.finditer(
@@ -1737,7 +1747,7 @@ class _IndirectPass:
         verb = self.text[cue_start : cue_start + 12].lower()
         coordinated = re.search(
             r"(?:\b(?:but|and)|,\s*(?:and\s+)?then|\bthen)\s+(?:(?:also|then|later|has|have|had|"
-            r"would|will|did|repeatedly|publicly)\s+){0,2}$",
+            r"would|will|did|[a-z]+ly)\s+){0,2}$",
             left,
         )
         participle = verb.startswith(
@@ -1774,7 +1784,9 @@ class _IndirectPass:
             r"(?:\s+[a-z]+ly)?\s*$",
             left,
         )
-        if not coordinated and not (participle and after_clause):
+        # "… sent out a press release saying Murphy owes …": the document's sender speaks.
+        document = _DOCUMENT_BEFORE.search(left)
+        if not coordinated and not (participle and (after_clause or document)):
             return None
         earlier = [
             (cue, subject)

@@ -653,6 +653,17 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the plan was a “total mess”", "the council has failed the city."],
         ),
+        (  # an adverb between "and" and the participle
+            "Mayor Ann Park has been making this argument and boldly claiming that the vote is "
+            "hers to lose.",
+            "Ann Park",
+            ["the vote is hers to lose"],
+        ),
+        (  # a document's sender speaks through the participle after it
+            "Mayor Ann Park issued a statement saying the bridge would reopen in May.",
+            "Ann Park",
+            ["the bridge would reopen in May"],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
