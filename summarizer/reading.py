@@ -141,7 +141,22 @@ def split_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             spans[-1] = (spans[-1][0], tail[1])
         else:
             spans.append(tail)
+    spans = [piece for s, e in spans for piece in _split_after_doubled_quotes(chunk, s, e)]
     return _merge_orphan_quotes(chunk, [(start + s, start + e) for s, e in spans], start)
+
+
+_AFTER_DOUBLED_QUOTE = re.compile(r"(?<=[.!?]'')\s+(?=[A-Z])")
+
+
+def _split_after_doubled_quotes(chunk: str, start: int, end: int) -> list[tuple[int, int]]:
+    """pysbd does not see ``''`` (two apostrophes, as some papers print quotation marks) as
+    a closing quote: "… ''beyond his control.'' Bloomberg says …" is two sentences."""
+    pieces = []
+    for found in _AFTER_DOUBLED_QUOTE.finditer(chunk, start, end):
+        pieces.append((start, found.start()))
+        start = found.end()
+    pieces.append((start, end))
+    return pieces
 
 
 def _merge_orphan_quotes(

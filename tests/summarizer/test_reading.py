@@ -45,6 +45,18 @@ def test_a_title_after_a_hyphen_keeps_its_name_in_the_sentence() -> None:
     ]
 
 
+def test_a_quotation_closed_with_two_apostrophes_ends_its_sentence() -> None:
+    article = build_article(
+        "The mayor said the fund was ''beyond her control.'' Critics say it is hers. "
+        "She said ''no.'' then left."
+    )
+    assert [s.text for s in article.sentences] == [
+        "The mayor said the fund was ''beyond her control.''",
+        "Critics say it is hers.",
+        "She said ''no.'' then left.",
+    ]
+
+
 def test_every_offset_points_into_the_text_as_read() -> None:
     article = build_article(TRICKY)
     for sentence in article.sentences:
