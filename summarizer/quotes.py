@@ -1643,11 +1643,12 @@ class _IndirectPass:
             opener = match
         if opener is not None:
             # "When Rubio said it was great to be home, a man yelled …": the clause ends at ",".
-            comma = text.find(", ", cue[1], sentence.end)
-            if comma > 0:
-                end = comma
+            # the comma may close a quotation: "… had been ''successfully hacked,'' experts …"
+            found = re.compile(r",(?:”|\"|'')?\s").search(text, cue[1], sentence.end)
+            if found:
+                end = found.end() - 1 if found.group()[1:2] in ("”", '"', "'") else found.start()
                 if opener is match:  # the participle's subject is the main clause's
-                    subject = self.resolver.subject_after(comma + 2, sentence.end) or subject
+                    subject = self.resolver.subject_after(found.end(), sentence.end) or subject
         content = self._complement(cue[1], end, match.group().lower())
         if content is None:
             return

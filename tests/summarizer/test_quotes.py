@@ -664,6 +664,12 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the bridge would reopen in May"],
         ),
+        (  # an opening "When X said …" clause ends at a comma that closes a quotation
+            "When Mayor Ann Park said that the fund was ''nearly empty,'' the council members "
+            "gasped.",
+            "Ann Park",
+            ["the fund was ''nearly empty,''"],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
