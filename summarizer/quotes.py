@@ -1337,7 +1337,7 @@ class _IndirectPass:
             ):
                 continue  # "adds to the drama", "added up to a series of …"
             if lowered.startswith("wr") and re.match(
-                r"\s+(?:(?:a|an|the|his|her|their|its|this|that)\s+)(?:[\w’'\-]+\s+){0,2}?"
+                r"\s+(?:(?:a|an|the|his|her|their|its|this|that)\s+)(?:[\w’'\-]+,?\s+){0,3}?"
                 r"(?:book|letter|memo|column|op-ed|piece|article|bill|legislation|constitution|"
                 r"rules?|song|report|essay|foreword|story|check|law|novel|memoir|speech)s?\b",
                 after,
@@ -1607,6 +1607,11 @@ class _IndirectPass:
                 # "… ''is a misguided approach,'' said Mr. Burman": keep the quote whole.
                 content = (self._head_start(sentence), sentence.start + len(head))
             elif head.endswith(","):
+                lead = text[self._head_start(sentence) : sentence.start + len(head)]
+                if re.match(r"(?:When|As|After|Before|While|Once|Since)\s", lead) and _CUE.search(
+                    lead
+                ):
+                    return  # "When Rubio said it was great to be home, a man yelled at him."
                 content = self._trim(
                     self._head_start(sentence), sentence.start + len(head) - 1, cut=False
                 )

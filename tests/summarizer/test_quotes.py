@@ -670,6 +670,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the fund was ''nearly empty,''"],
         ),
+        (  # a man yelling after the opening clause does not report it
+            "When Mayor Ann Park said the bridge was safe, a man yelled at her.",
+            "Ann Park",
+            ["the bridge was safe"],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
@@ -704,6 +709,7 @@ def test_page_furniture_before_a_colon_is_no_speaker_but_a_named_source_is() -> 
         "Only time will tell if the new bridge toll keeps drivers away.",
         "The latest delay adds to the trouble that has surrounded the bridge for years.",
         "By morning, the council's efforts at damage control added up to a string of excuses.",
+        "Late last month, the company wrote a detailed, six-page letter to the mayor.",
     ],
 )
 def test_set_phrases_with_a_reporting_verb_are_no_statements(sentence: str) -> None:
