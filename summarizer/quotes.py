@@ -279,6 +279,11 @@ _CONTENT_STOP = re.compile(
     r"|;\s"
     # ", compared with 64 percent who …", ", referring to the party's convention": an aside
     r"|,\s+(?:compared\s+(?:with|to)|referring\s+to|pointing\s+to|prompting|sparking)\b"
+    # ", just a day after …", ", well above the $8.04 …", ", with Lewandowski
+    # taking to Twitter …", ", as has Carlos A. Gimenez": the writer's setting, not the claim
+    r"|,\s+(?:just\s+(?:a|as|days?|hours?|weeks?|months?)|(?:well|far)\s+(?:above|"
+    r"below|short|ahead)|as\s+(?:has|have|had|did|does|do))\b"
+    r"|,\s+with\s+(?:[\w’'.\-]+,?\s+){1,6}?[a-z]+ing\b"
     # ", a swipe at the recent disturbances", ", the latter a reference to …": the writer's
     # comment on the statement
     r"|(?:,|\s[—–]|\s--)\s+(?:(?:a|an)\s+(?:(?:apparent|veiled|thinly[\s-]veiled|clear|subtle|"

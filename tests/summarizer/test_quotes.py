@@ -675,6 +675,24 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the bridge was safe"],
         ),
+        (  # the writer's setting after the statement is not part of it
+            "Mayor Ann Park said the city earned $8.4 million, well above the $8 million the "
+            "council expected.",
+            "Ann Park",
+            ["the city earned $8.4 million"],
+        ),
+        (
+            "Mayor Ann Park said the vote was rigged, with her aides taking to Twitter to "
+            "repeat the charge.",
+            "Ann Park",
+            ["the vote was rigged"],
+        ),
+        (
+            "Mayor Ann Park said the bridge would reopen, just a day after engineers found "
+            "new cracks.",
+            "Ann Park",
+            ["the bridge would reopen"],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
