@@ -693,6 +693,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the bridge would reopen"],
         ),
+        (  # the speaker's next act, coordinated without a comma
+            "Mayor Ann Park said the chief should be fired and defended the council’s record.",
+            "Ann Park",
+            ["the chief should be fired"],
+        ),
         (  # "told" names an addressee after it, never the speaker
             "Reed did not mention his rivals, but told his supporters, “Our city is in trouble.”",
             "Reed",
