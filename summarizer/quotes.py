@@ -285,6 +285,9 @@ _CONTENT_STOP = re.compile(
     r"|,\s+(?:just\s+(?:a|as|days?|hours?|weeks?|months?)|(?:well|far)\s+(?:above|"
     r"below|short|ahead)|as\s+(?:has|have|had|did|does|do))\b"
     r"|,\s+with\s+(?:[\w’'.\-]+,?\s+){1,6}?[a-z]+ing\b"
+    # ", a longstanding federal provision that prohibits …": the writer's gloss on a name
+    r"|,\s+(?:a|an)\s+(?:[a-z][\w\-]*\s+){0,3}[A-Za-z][\w\-]*\s+(?:that|who|whose|trying|"
+    r"seeking)\b"
     # ", a swipe at the recent disturbances", ", the latter a reference to …": the writer's
     # comment on the statement
     r"|(?:,|\s[—–]|\s--)\s+(?:(?:a|an)\s+(?:(?:apparent|veiled|thinly[\s-]veiled|clear|subtle|"
@@ -2078,6 +2081,12 @@ class _IndirectPass:
         words = between.split()
         if len(words) > 10:
             return False
+        if re.match(
+            r"to\s+(?!(?:the|a|an|his|her|their|its|my|our|your|reporters|supporters|voters|"
+            r"journalists|them|him|me|us|all|both|members|staff)\b)[a-z]+",
+            between,
+        ):
+            return False  # "vowed to repeal the law, a rule that …": an infinitive, no address
         # A quoted title is a name here: "told ABC’s “Good Morning America” that …".
         untitled = re.sub(r"[“\"][A-Z][^“”\"]{0,40}[”\"]", "Title", between)
         if verb in _TELL_FORMS and len(words) <= 12 and not re.search(r"[“”\"‘']{1}\w", untitled):

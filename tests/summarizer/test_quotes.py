@@ -693,6 +693,12 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["the bridge would reopen"],
         ),
+        (  # the writer's gloss on a name at the end is not part of the statement
+            "Mayor Ann Park vowed to repeal the toll law, a longstanding state rule that "
+            "funds the bridge.",
+            "Ann Park",
+            ["to repeal the toll law"],
+        ),
         (  # the speaker's next act, coordinated without a comma
             "Mayor Ann Park said the chief should be fired and defended the council’s record.",
             "Ann Park",
