@@ -139,6 +139,10 @@ _NON_NAME_WORDS = _wordset(
     ms dr read watch click see video photo related update editor note advertisement
     """
 )
+#: Names that begin with "New", a word that otherwise opens no name ("New polls show …").
+_NEW_PLACES = frozenset(
+    {"York", "Yorker", "Hampshire", "Jersey", "Mexico", "Orleans", "Zealand", "Delhi", "Haven"}
+)
 _WEEKDAYS_MONTHS = _wordset(
     """
     monday tuesday wednesday thursday friday saturday sunday january february march
@@ -491,6 +495,8 @@ def _make_mention(
     ):
         if words[0][2] in _TITLES:
             break
+        if words[0][2] == "New" and len(words) > 1 and words[1][2] in _NEW_PLACES:
+            break  # "the New York Post", "New Hampshire Sen. Kelly Ayotte"
         words.pop(0)
     while words and words[-1][2].lower().strip(".") in _WEEKDAYS_MONTHS:
         words.pop()

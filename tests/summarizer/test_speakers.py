@@ -110,6 +110,16 @@ def test_headlines_and_sentence_openers_are_not_people() -> None:
     assert not names & {"However", "Plans", "Kremlin Responds", "Talks Gain Momentum"}
 
 
+def test_new_opens_a_place_or_paper_name_but_no_other_name() -> None:
+    text = (
+        "New polls show the race tightening, a report by the New York Post said. "
+        "New Hampshire voters will decide.\n"
+    )
+    names = {e.name for e in find_entities(build_article(text))}
+    assert {"New York Post", "New Hampshire"} <= names
+    assert not names & {"York Post", "Hampshire", "New polls"}
+
+
 def test_titles_and_roles_stay_out_of_the_canonical_personal_name() -> None:
     text = (
         "Councillor Tomas Breen voted against the ferry plan on Monday.\n"
