@@ -285,6 +285,9 @@ _CONTENT_STOP = re.compile(
     r"|,\s+(?:just\s+(?:a|as|days?|hours?|weeks?|months?)|(?:well|far)\s+(?:above|"
     r"below|short|ahead)|as\s+(?:has|have|had|did|does|do))\b"
     r"|,\s+with\s+(?:[\w’'.\-]+,?\s+){1,6}?[a-z]+ing\b"
+    # ", and requested another month": the speaker's next act
+    r"|,\s+and\s+(?:then\s+)?(?:requested|demanded|asked|vowed|pledged|promised|thanked|"
+    r"praised|criticized|attacked|blamed|called|urged|declined|refused|dismissed|rejected)\b"
     # ", a longstanding federal provision that prohibits …": the writer's gloss on a name
     r"|,\s+(?:a|an)\s+(?:[a-z][\w\-]*\s+){0,3}[A-Za-z][\w\-]*\s+(?:that|who|whose|trying|"
     r"seeking)\b"

@@ -699,6 +699,11 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["to repeal the toll law"],
         ),
+        (  # the speaker's next act after a comma
+            "The department said that it would miss the deadline, and requested another month.",
+            "the department",
+            ["it would miss the deadline"],
+        ),
         (  # the speaker's next act, coordinated without a comma
             "Mayor Ann Park said the chief should be fired and defended the council’s record.",
             "Ann Park",
