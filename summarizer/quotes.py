@@ -1591,6 +1591,18 @@ class _IndirectPass:
             )
             if described:  # "…, the news site RTL Info reported.": the description leads in
                 subject = (sentence.start + described.start(1), subject[1])
+            modified = re.search(
+                r",\s+((?:(?!(?:as|and|but|or|so|if|when|while|like|with|for|from|of|in|on|at|by|"
+                r"to|than)\b)[a-z][\w’'\-]*(?<!ing)\s+){1,2})$",
+                text[sentence.start : subject[0]],
+            )
+            if (
+                not described
+                and modified
+                and re.fullmatch(r"\s*[.!?]?[”\"]?\s*", text[cue[1] : sentence.end])
+            ):
+                # "…, veteran Republicans said.": the modifier belongs to the subject
+                subject = (sentence.start + modified.start(1), subject[1])
             aside = self._as_clause(sentence, subject, cue)
             if aside is not None:
                 yield self._draft(aside, self.resolver.attribution(subject, cue), sentence)
@@ -1620,8 +1632,9 @@ class _IndirectPass:
                 content = (self._head_start(sentence), sentence.start + len(head))
             elif head.endswith(","):
                 lead = text[self._head_start(sentence) : sentence.start + len(head)]
-                if re.match(r"(?:When|As|After|Before|While|Once|Since)\s", lead) and _CUE.search(
-                    lead
+                opening = lead.split(",", 1)[0]
+                if re.match(r"(?:When|As|After|Before|While|Once|Since)\s", opening) and any(
+                    m.group().lower() not in _WEAK_FORMS for m in _CUE.finditer(opening)
                 ):
                     return  # "When Rubio said it was great to be home, a man yelled at him."
                 content = self._trim(
@@ -1691,7 +1704,11 @@ class _IndirectPass:
         the ``as`` aside is attached to is the content."""
         text = self.text
         before = text[sentence.start : subject[0]]
-        aside = re.search(r"(?:^|(?<=[,(—])\s*|(?<=\s))[Aa]s\s+$", before)
+        # "As Purple PAC's Crane said, …": a possessive may stand before the name
+        aside = re.search(
+            r"(?:^|(?<=[,(—])\s*|(?<=\s))[Aa]s\s+(?:(?:the\s+)?(?:[A-Z][\w.\-]*\s+){0,3}[\w.\-]+[’']s\s+)?$",
+            before,
+        )
         if aside is None:
             return None
         after = re.match(r"[^,.;:!?“”\"()]{0,40}?,\s+(?=\S)", text[cue[1] : sentence.end])

@@ -699,6 +699,18 @@ def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() 
             "Ann Park",
             ["to repeal the toll law"],
         ),
+        (  # an opening "While …" clause with no verb of saying is part of the statement, and a
+            # modifier before the closing subject belongs to it
+            "While she is third in the polls, a strong finish could show her appeal, veteran "
+            "analysts said.",
+            "veteran analysts",
+            ["While she is third in the polls, a strong finish could show her appeal"],
+        ),
+        (  # "As X's Y said, …": a possessive before the source
+            "As the Post's Ann Park said, the two candidates have become hard to tell apart.",
+            "Ann Park",
+            ["the two candidates have become hard to tell apart"],
+        ),
         (  # the speaker's next act after a comma
             "The department said that it would miss the deadline, and requested another month.",
             "the department",
