@@ -927,9 +927,11 @@ class _Resolver:
         if lowered in ("he", "she", "they", "it", "him", "her", "them", "i", "we", "you"):
             return written
         if lowered == "who":
+            before = text[max(0, span[0] - 60) : span[0]]
+            # "He interviewed the female TSA officer, who said": the noun phrase, not the clause
             antecedent = re.search(
-                r"([\w’'\- ]{2,60}?),?\s*$", text[max(0, span[0] - 60) : span[0]]
-            )
+                r"\b((?:the|a|an|his|her|their|its)\s+[\w’'\- ]{1,50}?),?\s*$", before
+            ) or re.search(r"([\w’'\- ]{2,60}?),?\s*$", before)
             return antecedent.group(1).strip() if antecedent else written
         institution = _INSTITUTION.match(written)
         if institution and not re.match(r"(?:the\s+)?[A-Z]", institution.group("org")):

@@ -793,3 +793,13 @@ def test_a_second_poll_share_starts_its_own_statement() -> None:
     )
     first = quotes_of(text)[0]
     assert (first.speaker, first.content) == ("Two-thirds of voters", "Ann Park was honest")
+
+
+def test_who_names_the_noun_phrase_before_it_not_the_whole_clause() -> None:
+    records = quotes_of(
+        "City news\n\nThe chief interviewed the night-shift officer, who said that she had "
+        "seen the van twice.\n"
+    )
+    assert [(r.speaker, r.content) for r in records] == [
+        ("the night-shift officer", "she had seen the van twice")
+    ]
