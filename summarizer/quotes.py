@@ -309,6 +309,8 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: The comma that ends an opening clause, perhaps closing a quotation (",” ", ",'' ").
+_CLAUSE_COMMA = re.compile(r",(?:”|\"|'')?\s")
 #: A document that a participle after it describes: "issued a statement saying …".
 _DOCUMENT_BEFORE = re.compile(
     r"\b(?:statement|release|letter|e-?mail|tweet|post|memo|note|ad|video|message)\s*$"
@@ -760,7 +762,8 @@ class _Resolver:
         # "Eight years ago,".
         opening = re.match(
             r"\s*(?:(?:(?:But|And|So|Then|Still|Yet|Meanwhile|Later|Earlier|then)\s*,?\s+)|"
-            r"(?:(?:In|On|At|By|Until|During|After|Before|Speaking|Asked|Earlier|Later|Last|This|Since|"
+            r"(?:(?:In|On|At|By|Until|During|After|Before|Speaking|Asked|Earlier|Later|Last|"
+            r"This|Since|"
             r"Following|Throughout|Over|Under|With|From|There|Here|Now|Today|Yesterday|To|As|"
             r"While|When|Although|Though|If|Because|Despite|For|Amid|Where|Once|Unlike|Like|"
             r"Ahead|Shortly|Within|Hours|Days|Minutes|Moments|Monday|Tuesday|Wednesday|Thursday|"
@@ -802,8 +805,8 @@ class _Resolver:
         phrase = (
             re.match(
                 r"(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts|[Oo]ne|[Ss]ome|[Ss]everal|[Mm]any|"
-                r"[Bb]oth|[Oo]ther|[Mm]ost|[Aa]ll|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive)\s+(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*"
-                + verb,
+                r"[Bb]oth|[Oo]ther|[Mm]ost|[Aa]ll|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive)\s+"
+                r"(?:[A-Za-z][\w’'.\-]*\s+){0,6}?[A-Za-z][\w’'\-]*" + verb,
                 text[start : sentence.end],
             )
             or re.match(  # "Carson did not mention …, but told …": a name the index left out
@@ -1676,7 +1679,7 @@ class _IndirectPass:
         if opener is not None:
             # "When Rubio said it was great to be home, a man yelled …": the clause ends at ",".
             # the comma may close a quotation: "… had been ''successfully hacked,'' experts …"
-            found = re.compile(r",(?:”|\"|'')?\s").search(text, cue[1], sentence.end)
+            found = _CLAUSE_COMMA.search(text, cue[1], sentence.end)
             if found:
                 end = found.end() - 1 if found.group()[1:2] in ("”", '"', "'") else found.start()
                 if opener is match:  # the participle's subject is the main clause's
@@ -1708,7 +1711,8 @@ class _IndirectPass:
         before = text[sentence.start : subject[0]]
         # "As Purple PAC's Crane said, …": a possessive may stand before the name
         aside = re.search(
-            r"(?:^|(?<=[,(—])\s*|(?<=\s))[Aa]s\s+(?:(?:the\s+)?(?:[A-Z][\w.\-]*\s+){0,3}[\w.\-]+[’']s\s+)?$",
+            r"(?:^|(?<=[,(—])\s*|(?<=\s))[Aa]s\s+"
+            r"(?:(?:the\s+)?(?:[A-Z][\w.\-]*\s+){0,3}[\w.\-]+[’']s\s+)?$",
             before,
         )
         if aside is None:
