@@ -303,6 +303,24 @@ def test_polnear_dev_content_f1_floor(shared_data: Path) -> None:
     assert f1 > baseline.speech.prf()[2] + 0.2
 
 
+def test_nested_speech_is_kept_for_users_and_scored_once_like_polnear() -> None:
+    """What Ms. Lane told the police is a record a user can ask about; PolNeAR annotates
+    only the office's outer statement, so the benchmark scores that one alone."""
+    bench = _benchmark()
+    text = (
+        "Escort row\n\nThe mayor's office added that Ms. Lane had told police officers that "
+        "she did not want an escort at all. The city declined to comment further."
+    )
+    records = quotes_of(text)
+    assert by_content(records, "Ms. Lane had told").speaker == "the mayor's office"
+    inner = [r.speaker for r in records if r.content == "she did not want an escort at all"]
+    assert inner == ["Lane"]
+    article = build_article(text)
+    scored = [[text[s:e] for s, e in p.content] for p in bench.predict_rules(article)]
+    assert scored == [["Ms. Lane had told police officers that she did not want an escort at all"]]
+    assert len(bench.predict_rules(article, nested=True)) == 2
+
+
 def test_a_place_that_is_also_a_first_name_does_not_take_over_he_or_the_mayor() -> None:
     """ "Chelsea" the neighbourhood once became the mayor (from "in Chelsea, the mayor also
     said that …" read as an appositive) and then "he" in Trump's quotation."""
