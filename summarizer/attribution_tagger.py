@@ -557,7 +557,11 @@ class AttributionTagger:
             s for s in sources if region[0] <= s[0] < region[1] and not _inside(s, span)
         ]
         anchor = cue or span
-        source = min(near_sources, key=lambda s: _distance(s, anchor)) if near_sources else None
+        source = (
+            min(near_sources, key=lambda s: _source_rank(article, index, s, anchor))
+            if near_sources
+            else None
+        )
         speaker: str | None = None
         if source is not None:
             speaker = _speaker_name(index, text, source)
@@ -626,16 +630,41 @@ def _region(article: Article, span: Span) -> Span:
     return (sentences[first].start, sentences[last].end)
 
 
-def _speaker_name(index: SpeakerIndex, text: str, source: Span) -> str:
-    written = text[source[0] : source[1]].strip()
+def _source_rank(
+    article: Article, index: SpeakerIndex, source: Span, anchor: Span
+) -> tuple[bool, bool, int]:
+    """Order tagged sources for a cue: its own sentence, then a known speaker, then nearest.
+
+    In "Mayor Elena Vasquez, who has championed the project since her first campaign,
+    called the vote …" the head tags both noun phrases as sources; the nearer one is the
+    object of the aside, the speaker is the name the index knows.
+    """
+    return (
+        _sentence_of(article, source[0]) != _sentence_of(article, anchor[0]),
+        _known_speaker(index, article.text, source) is None,
+        _distance(source, anchor),
+    )
+
+
+def _sentence_of(article: Article, offset: int) -> int:
+    return next((s.index for s in article.sentences if s.start <= offset < s.end), -1)
+
+
+def _known_speaker(index: SpeakerIndex, text: str, source: Span) -> str | None:
+    """The indexed person or body at ``source`` (a resolved pronoun too), else None."""
     mention = index.mention_in(source[0], source[1])
     if mention is not None and mention.entity >= 0:
         return index.name(mention.entity)
+    written = text[source[0] : source[1]].strip()
     if written.lower() in _PRONOUNS:
         entity = index.resolve_pronoun(written, source[0])
         if entity is not None:
             return index.name(entity)
-    return written
+    return None
+
+
+def _speaker_name(index: SpeakerIndex, text: str, source: Span) -> str:
+    return _known_speaker(index, text, source) or text[source[0] : source[1]].strip()
 
 
 def _kind(article: Article, span: Span) -> QuoteKind:

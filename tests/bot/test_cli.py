@@ -126,3 +126,78 @@ def test_text_output_shows_title_bullets_and_speakers(capsys: pytest.CaptureFixt
     assert out.startswith("Riverton council backs new harbour bridge")
     assert out.count("\n• ") >= 3
     assert "Who said what" in out
+
+
+def test_quotes_json_spans_point_into_the_article(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["quotes", str(SAMPLE), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    text = _article_text(SAMPLE)
+    assert result["id"] == str(SAMPLE)
+    quotes = result["quotes"]
+    assert {q["speaker"] for q in quotes} >= {"Elena Vasquez", "Martin Okafor"}
+    for quote in quotes:
+        start, end = quote["content_span"]
+        assert text[start:end] == quote["content"]
+        assert quote["kind"] in {"direct", "indirect", "mixed"}
+        if quote["cue_span"] is not None:
+            assert text[slice(*quote["cue_span"])] == quote["cue"]
+    called = next(q for q in quotes if q["cue"] == "called")
+    # the aside "who has championed the project since …" is not the speaker
+    assert called["speaker"] == "Elena Vasquez"
+
+
+def test_quotes_for_one_speaker_and_for_nobody(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["quotes", str(SAMPLE), "--speaker", "Okafor", "--json"]) == 0
+    okafor = json.loads(capsys.readouterr().out)["quotes"]
+    assert okafor and {q["speaker"] for q in okafor} == {"Martin Okafor"}
+    assert any("I want a bridge as much as anyone" in q["content"] for q in okafor)
+    assert main(["quotes", str(SAMPLE), "--speaker", "Zelensky"]) == 0
+    assert "No quotes from Zelensky in this article." in capsys.readouterr().out
+
+
+def test_ask_json_has_the_contract_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    question = "What did Okafor say about property taxes?"
+    assert main(["ask", str(SAMPLE), question, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert set(answer) >= {"id", "found", "answer", "speaker", "quote", "when", "where"}
+    assert answer["found"] is True
+    assert answer["speaker"] == "Martin Okafor"
+    assert "property taxes" in answer["quote"]
+    text = _article_text(SAMPLE)
+    assert answer["quote"] in text
+    for evidence in answer["evidence"]:
+        assert text[slice(*evidence["span"])] == evidence["text"]
+
+
+def test_ask_batch_answers_follow_ups_within_one_conversation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = str(SAMPLE)
+    rows = [
+        {"id": "q1", "source": source, "question": "What did Okafor warn?", "conversation": "a"},
+        {
+            "id": "q2",
+            "source": source,
+            "question": "and what else did he say?",
+            "conversation": "a",
+        },
+        {"id": "q3", "source": source, "question": "and what else did he say?"},
+        {"id": "q4", "source": source, "question": "What did Zelensky say about the bridge?"},
+        {"id": "q5", "source": str(tmp_path / "gone.txt"), "question": "Who spoke?"},
+        {"id": "q6", "source": source},
+    ]
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
+    code = main(["ask", "--batch", str(batch), "--json"])
+    results = {r["id"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert code == 1  # two rows failed; the others were answered
+    assert list(results) == ["q1", "q2", "q3", "q4", "q5", "q6"]
+    assert results["q1"]["speaker"] == "Martin Okafor"
+    assert "cost estimate" in results["q1"]["quote"]
+    follow_up = results["q2"]
+    assert follow_up["found"] and follow_up["speaker"] == "Martin Okafor"
+    assert "cost estimate" not in follow_up["quote"]  # something else he said
+    assert results["q3"]["found"] is False  # no earlier question: "he" is nobody yet
+    assert results["q4"]["found"] is False and "Zelensky" in results["q4"]["answer"]
+    assert "no such file" in results["q5"]["error"]
+    assert "question" in results["q6"]["error"]
