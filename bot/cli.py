@@ -450,9 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_libraries() -> None:
-    """Keep library chatter (hub checks, load reports) off the user's terminal."""
+def _quiet_libraries(verbose: bool) -> None:
+    """Keep library chatter (hub checks, load reports) off the user's terminal.
+
+    transformers draws a "Loading weights" bar for a model that loads in under a
+    second; it is shown with ``--verbose`` only.
+    """
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if not verbose:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for noisy in ("httpx", "trafilatura", "htmldate", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -467,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.observability import configure_logging, secret_values
 
     configure_logging(verbose=args.verbose)
-    _quiet_libraries()
+    _quiet_libraries(args.verbose)
     try:
         if getattr(args, "doctor", False):  # it loads and judges the settings itself
             from bot.doctor import run_doctor
@@ -479,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             verbose=args.verbose, json_lines=settings.log_json, secrets=secret_values(settings)
         )
         if settings.log_json:  # model-loading progress bars would break the JSON lines
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
         if getattr(args, "sentences", None) is not None and not 1 <= args.sentences <= 20:
             raise UsageError("--sentences must be between 1 and 20")
         code: int = args.handler(args, settings)
