@@ -93,6 +93,7 @@ def test_stdin_text_is_briefed() -> None:
     result = _run("brief", "-", "--json", stdin=_article_text(SAMPLE))
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["summary"]) == 3
+    assert result.stderr == ""  # no model-loading bars or library chatter
 
 
 @pytest.mark.parametrize(
