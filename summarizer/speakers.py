@@ -531,7 +531,15 @@ def _group_mentions(text: str, mentions: list[Mention]) -> list[_Group]:
     """Group mentions: people by surname (first names kept apart), bodies by name/acronym."""
     groups: list[_Group] = []
     by_key: dict[str, list[int]] = {}
-    full_first = sorted(mentions, key=lambda m: (-len(m.name.split()), m.start))
+    # Full names first, then "Mr. X"/"Mrs. X" (their title tells which X), then the rest.
+    full_first = sorted(
+        mentions,
+        key=lambda m: (
+            -len(m.name.split()),
+            not any(t in _MALE_TITLES | _FEMALE_TITLES for t in m.titles),
+            m.start,
+        ),
+    )
     for mention in full_first:
         kind = _classify(mention.name, list(mention.titles))
         index = _find_group(groups, by_key, mention, kind)
@@ -592,7 +600,9 @@ def _find_group(
             for i in candidates
             if gender in ("unknown", groups[i].gender) or groups[i].gender == "unknown"
         ]
-        pool = compatible or candidates
+        if not compatible:
+            return -1  # "Mr. Obama" is not Michelle Obama: a person of their own
+        pool = compatible
         before = [i for i in pool if any(m.start < mention.start for m in groups[i].mentions)]
         if before:
             return max(

@@ -52,6 +52,28 @@ def test_people_sharing_a_surname_stay_apart_and_titles_pick_one() -> None:
     assert any(start == mr for start, _ in bill.mentions)
 
 
+def test_a_man_known_only_by_surname_is_not_his_wife_named_in_full_later() -> None:
+    """The only full name with the surname is the wife's: "President Adeyemi" and "Mr.
+    Adeyemi" are still the president (a dev QA article gave Mr. Obama's words to Michelle
+    Obama), and his wife is not quoted."""
+    text = (
+        "Adeyemi rallies voters\n\n"
+        "President Adeyemi told supporters on Saturday he would consider it a personal insult "
+        "if they stayed home.\n\n"
+        "“Our progress is on the ballot,” Mr. Adeyemi said at the dinner.\n\n"
+        "The campaign plans to employ Mr. Adeyemi and his wife, Grace Adeyemi, in the final "
+        "weeks.\n"
+    )
+    article = build_article(text)
+    records = extract_quotes(article)
+    assert {r.speaker for r in records} == {"Adeyemi"}
+    entities = find_entities(article)
+    president = entity(entities, "Adeyemi")
+    assert president.gender == "male"
+    assert entity(entities, "Grace Adeyemi").gender == "female"
+    assert any(start == text.index("President Adeyemi") for start, _ in president.mentions)
+
+
 def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
     text = (
         "Senator Okafor opened the debate on Tuesday.\n"
