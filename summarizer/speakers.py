@@ -275,6 +275,23 @@ _PRONOUN_GENDER: dict[str, Gender] = {
 # --------------------------------------------------------------------------- patterns
 
 #: One word of a name: "Trump", "O’Neill", "McConnell", "J.", "G.K.", "U.S.", "DNC", "Mr.".
+#: Abbreviated titles and the word a description uses: "Gov. Chris Christie" is "the governor".
+_TITLE_WORDS = {
+    "gov": "governor",
+    "sen": "senator",
+    "rep": "representative",
+    "gen": "general",
+    "lt": "lieutenant",
+    "col": "colonel",
+    "capt": "captain",
+    "sgt": "sergeant",
+    "adm": "admiral",
+    "det": "detective",
+    "prof": "professor",
+    "supt": "superintendent",
+    "rev": "reverend",
+    "dr": "doctor",
+}
 _NAME_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)*|(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Rev|Capt|Sgt|Adm|Det|Prof|Supt|St|Jr|Sr)\.|[A-Z][\w’'\-]*\w(?:(?<=s)[’'](?=[ \t]+[A-Z]))?|[A-Z])"  # noqa: E501
 #: Lower-case particles inside a name ("Bill de Blasio", "Ludwig van Beethoven").
 _PARTICLE = r"(?:de|del|della|van|von|der|den|da|di|du|la|le|bin|ibn|al|el|dos|das)"
@@ -876,6 +893,7 @@ class SpeakerIndex:
         for mention in self.mentions[: bisect_left(self._starts, offset)]:
             group = self._groups[mention.entity]
             words = {t.lower().strip(".") for t in mention.titles}
+            words |= {_TITLE_WORDS[w] for w in words if w in _TITLE_WORDS}
             if group.role:
                 words |= {w.lower() for w in group.role.split()}
             if head in words:
