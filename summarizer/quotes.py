@@ -2187,6 +2187,7 @@ def extract_quotes(
         + list(_transcript_drafts(article, resolver))
         + list(_asked_drafts(article, resolver))
         + list(_unsaid_drafts(article, resolver))
+        + list(_block_drafts(article, resolver))
     )
     drafts = _dedupe(article, direct + indirect + headlines)
     drafts.sort(key=lambda d: d.content_span)
@@ -2414,6 +2415,60 @@ def _unsaid_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
             continue
         attribution = resolver.attribution(subject, cue)
         yield _Draft(match.span("content"), "indirect", attribution, sentence.paragraph)
+
+
+#: The end of a paragraph that hands over to a block quotation: "The governor added:",
+#: "Soerens argued that:", "In a speech last July, he said:", "Hewitt writes:".
+_BLOCK_LEAD = re.compile(r"\s*(?:that\s*)?:\s*$")
+#: A list item's marker ("l " is how a "•" often comes through a text export).
+_BULLET = re.compile(r"(?:[•*\-—–]|l(?=\s+[A-Z]))\s+")
+
+
+def _block_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
+    """Paragraphs without quote marks after a paragraph that ends ``X added:`` are X's words.
+
+    Opinion pieces and transcripts set long quotations as block paragraphs; the colon lead
+    is their only attribution. The block runs on over lines that a single line break joins
+    and over the items of a list it opens. A quoted paragraph is the direct pass's
+    (``_colon_paragraph``); embedded posts ("<tweet …>") and numbered lists are left alone.
+    """
+    text = article.text
+    paragraphs = [p for p in article.paragraphs if text[p.start : p.end].strip()]
+    for k, lead in enumerate(paragraphs[:-1]):
+        sentences = article.sentences_in(lead.index)
+        if not sentences:
+            continue
+        last = sentences[-1]
+        cues = [c for c in _CUE.finditer(text, last.start, last.end) if c.group().islower()]
+        if not cues or not _BLOCK_LEAD.fullmatch(text, cues[-1].end(), last.end):
+            continue
+        block = paragraphs[k + 1]
+        start = (
+            block.start
+            + len(text[block.start : block.end])
+            - len(text[block.start : block.end].lstrip())
+        )
+        bullet = _BULLET.match(text, start)
+        if bullet:
+            start = bullet.end()
+        if start >= block.end or text[start] in _QUOTE_CHARS + "'‘<" or text[start].isdigit():
+            continue
+        cue = cues[-1].span()
+        if resolver._in_quote(cue[0]):
+            continue
+        subject = resolver.subject_before(last.start, cue[0])
+        if subject is None:
+            continue
+        end = block.end
+        for following in paragraphs[k + 2 :]:
+            gap = text[end : following.start]
+            head = text[following.start : following.start + 3]
+            same_list = bullet is not None and head.startswith(bullet.group().strip())
+            if not (same_list or (gap.count("\n") == 1 and head[:1] not in _QUOTE_CHARS + "<")):
+                break
+            end = following.end
+        end = len(text[:end].rstrip())
+        yield _Draft((start, end), "direct", resolver.attribution(subject, cue), block.index)
 
 
 def _is_title_line(line: str) -> bool:

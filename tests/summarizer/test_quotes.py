@@ -303,6 +303,33 @@ def test_polnear_dev_content_f1_floor(shared_data: Path) -> None:
     assert f1 > baseline.speech.prf()[2] + 0.2
 
 
+def test_a_block_quotation_after_a_colon_lead_is_the_speakers_words() -> None:
+    """Opinion pieces set long quotations as paragraphs with no quote marks after "X
+    added:"; the block runs over lines a single break joins and over a list's items."""
+    text = (
+        "Harbour row\n\n"
+        "Gov. Nadia Brandt called the plan reckless on Tuesday. The governor added:\n\n"
+        "It is typical of the council. They know nothing about tides.\n"
+        "And nobody asked the fishermen.\n\n"
+        "The council did not respond. In a memo, Mr. Ito argued that:\n\n"
+        "• Costs are already falling.\n\n"
+        "• The pier has been surveyed twice.\n\n"
+        "The vote is set for March."
+    )
+    records = quotes_of(text)
+    governor = by_content(records, "They know nothing about tides.")
+    assert governor.speaker == "Nadia Brandt"
+    assert governor.kind == "direct"
+    assert governor.content == (
+        "It is typical of the council. They know nothing about tides.\n"
+        "And nobody asked the fishermen."
+    )
+    ito = by_content(records, "Costs are already falling.")
+    assert ito.speaker == "Ito"
+    assert ito.content.startswith("Costs") and ito.content.endswith("surveyed twice.")
+    assert not any("The vote is set" in r.content for r in records)
+
+
 def test_nested_speech_is_kept_for_users_and_scored_once_like_polnear() -> None:
     """What Ms. Lane told the police is a record a user can ask about; PolNeAR annotates
     only the office's outer statement, so the benchmark scores that one alone."""
