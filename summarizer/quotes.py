@@ -402,7 +402,11 @@ def find_quote_spans(article: Article) -> list[QuoteSpan]:
     spans: list[QuoteSpan] = []
     text = article.text
     for paragraph in article.paragraphs:
-        spans.extend(_pair_marks(text, paragraph.start, paragraph.end, paragraph.index))
+        start, end, index = paragraph.start, paragraph.end, paragraph.index
+        if _MARK.search(text, start, end):
+            spans.extend(_pair_marks(text, start, end, index))
+        else:
+            spans.extend(_pair_single_marks(text, start, end, index))
     return spans
 
 
@@ -454,6 +458,58 @@ def _pair_marks(text: str, start: int, end: int, paragraph: int) -> list[QuoteSp
         inner_end = _rstrip(text, open_at + open_len, end)
         spans.append(QuoteSpan(open_at, open_at + open_len, inner_end, None, paragraph))
     return [s for s in spans if s.end > s.start and text[s.start : s.end].strip()]
+
+
+#: A single mark that can open a quotation: after a space or an opening bracket/dash, before
+#: a word ('90s and 'em are not quotations).
+_SINGLE_OPEN = re.compile(
+    r"(?:(?<=^)|(?<=[\s(\[—–:―-]))['‘](?=[^\s'‘’])(?!\d\ds\b|em\b|til\b|cause\b)"
+)
+#: A single mark that can close one: after a non-space, before a space, punctuation or the
+#: end ("didn't" has a letter on both sides and is an apostrophe).
+_SINGLE_CLOSE = re.compile(r"(?<=\S)['’](?=$|[\s,.;:!?)\]—–-])")
+
+
+def _pair_single_marks(text: str, start: int, end: int, paragraph: int) -> list[QuoteSpan]:
+    """Quotations in single marks, British style ('It was a shock,' he said), in a paragraph
+    with no double marks.
+
+    A quotation left open before the next opening mark counts only where it opens the
+    paragraph or follows a colon (it goes on in the next paragraph, British style).
+    """
+    opens = [m.start() for m in _SINGLE_OPEN.finditer(text, start, end)]
+    closes = [m.start() for m in _SINGLE_CLOSE.finditer(text, start, end)]
+    spans: list[QuoteSpan] = []
+    position = start
+    for k, open_at in enumerate(opens):
+        if open_at < position:
+            continue
+        next_open = next((o for o in opens[k + 1 :] if o > open_at), end)
+        close_at = _single_close(text, [c for c in closes if open_at + 1 < c < next_open])
+        if close_at is not None:
+            spans.append(
+                QuoteSpan(open_at, open_at + 1, close_at, close_at, paragraph, close_at + 1)
+            )
+            position = close_at + 1
+        elif not text[start:open_at].strip() or text[:open_at].rstrip().endswith(":"):
+            inner_end = _rstrip(text, open_at + 1, next_open)
+            spans.append(QuoteSpan(open_at, open_at + 1, inner_end, None, paragraph))
+            position = next_open
+    return [s for s in spans if text[s.start : s.end].strip()]
+
+
+def _single_close(text: str, candidates: list[int]) -> int | None:
+    """The first closing candidate that is not a plural possessive ("the parents' car" when
+    another candidate follows)."""
+    for k, close_at in enumerate(candidates):
+        possessive = (
+            text[close_at - 1] in "sS"
+            and re.match(r"\s+[a-z]", text[close_at + 1 : close_at + 3]) is not None
+            and k + 1 < len(candidates)
+        )
+        if not possessive:
+            return close_at
+    return None
 
 
 def _rstrip(text: str, start: int, end: int) -> int:
@@ -2155,6 +2211,18 @@ class _IndirectPass:
                 content = (content[0] + 1, content[1] - 1)
                 kind = "direct"
             else:
+                kind = "mixed"
+        else:
+            single = [  # British style: 'a number of eyewitness accounts'
+                q
+                for q in self.quotes
+                if self.text[q.open_at] in "'‘"
+                and content[0] <= q.open_at < content[1]
+                and len(self.text[q.start : min(q.end, content[1])].split()) >= 3
+            ]
+            if single and (single[0].open_at, single[0].close_end) == content:
+                content, kind = (single[0].start, single[0].end), "direct"
+            elif single:
                 kind = "mixed"
         return _Draft(content, kind, attribution, sentence.paragraph)
 

@@ -303,6 +303,36 @@ def test_polnear_dev_content_f1_floor(shared_data: Path) -> None:
     assert f1 > baseline.speech.prf()[2] + 0.2
 
 
+def test_british_single_quote_marks_are_quotations_and_apostrophes_are_not() -> None:
+    """Daily Mail and BBC copy quotes in single marks; "didn't", "the parents' lawyer"
+    and "the '90s" must not open or close one. A quotation that runs on into the next
+    paragraph has no closing mark, British style."""
+    text = (
+        "Cheetah scare\n\n"
+        "Zoo visitor Terra Lurie said the cheetahs were curious. 'I think they were just "
+        "curious as to what was going on,' she said. 'It's not every day that somebody "
+        "is in the pen with them.'\n\n"
+        "The parents' lawyer, Dan Ruiz, said the family had received 'a number of worrying "
+        "letters from strangers' and would not comment.\n\n"
+        "Director Christopher Kuhar, who has run the zoo since the '90s, spoke next. He "
+        "said: 'The boy didn't break anything.\n\n"
+        "'The cheetahs never went near him. We are reviewing the railing.'\n"
+    )
+    records = quotes_of(text)
+    lurie = by_content(records, "I think they were just curious")
+    assert lurie.speaker == "Terra Lurie" and lurie.kind == "direct"
+    assert lurie.content == "I think they were just curious as to what was going on,"
+    assert by_content(records, "It's not every day").speaker == "Terra Lurie"
+    ruiz = by_content(records, "worrying letters")
+    assert ruiz.speaker == "Dan Ruiz" and ruiz.kind == "mixed"
+    assert not any(r.content == "a number of worrying letters from strangers" for r in records)
+    first = by_content(records, "The boy didn't break anything.")
+    assert first.speaker == "Christopher Kuhar" and first.kind == "direct"
+    assert by_content(records, "We are reviewing the railing.").speaker == "Christopher Kuhar"
+    for record in records:
+        assert "' camps" not in record.content and "90s" not in record.content
+
+
 def test_a_block_quotation_after_a_colon_lead_is_the_speakers_words() -> None:
     """Opinion pieces set long quotations as paragraphs with no quote marks after "X
     added:"; the block runs over lines a single break joins and over a list's items."""
