@@ -537,8 +537,14 @@ def _make_mention(
     subject = (
         re.fullmatch(r"\s*(?:[A-Z][\w’']*\s+){0,4}?(?:[^\s]*,\s*)?", before) is not None
         and len(before) < 40
-    )
+    ) or _CLAUSE_OPENING.search(before) is not None
     return Mention(m_start, m_end, text[m_start:m_end], name, tuple(titles), sentence, subject)
+
+
+#: A sentence start the splitter missed: after a closing quote mark with no full stop, as
+#: in text that ran captions and paragraphs together ("… the agreement' But Leonard
+#: Ellerbe, CEO of …, disagreed").
+_CLAUSE_OPENING = re.compile(r"[a-z.!?,]['’”\"]\s+(?:(?:But|And|Yet|So|However|Still),?\s+)?$")
 
 
 # --------------------------------------------------------------------------- grouping

@@ -74,6 +74,22 @@ def test_a_man_known_only_by_surname_is_not_his_wife_named_in_full_later() -> No
     assert any(start == text.index("President Adeyemi") for start, _ in president.mentions)
 
 
+def test_he_after_a_missed_sentence_break_is_the_subject_of_the_run_on_clause() -> None:
+    """Copy that runs captions into the text has no full stop before "But Dan Ellery, head of
+    …, disagreed"; he is still the subject there, not the fighter quoted before."""
+    text = (
+        "Fight contract row\n\n"
+        "Fighter Marco Reyes said the contract was late. 'I just want to fight,' Reyes said. "
+        "Promoter Rob Arden says the terms changed Ortiz Promotions chief Dan Ellery said "
+        "that Arden 'is not willing to live with the agreement' But Dan Ellery, head of "
+        "Ortiz Promotions, disagreed with Arden. He said: 'Nothing underhanded is going on "
+        "here at all.'"
+    )
+    records = extract_quotes(build_article(text))
+    underhanded = [r for r in records if r.content.startswith("Nothing underhanded")]
+    assert [r.speaker for r in underhanded] == ["Dan Ellery"]
+
+
 def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
     text = (
         "Senator Okafor opened the debate on Tuesday.\n"
