@@ -62,6 +62,9 @@ SENTENCE_MARGIN = 0.15
 CLOSE_MARGIN = 0.08
 #: "Which senator …": bonus for a speaker the article calls a senator.
 ROLE_BONUS = 0.08
+#: A "who" statement this close to the best match may answer instead when only it shares
+#: a content word with the question.
+RUNNER_UP_MARGIN = 0.1
 #: How much more like the question an event sentence must be than a dated statement.
 EVENT_MARGIN = 0.05
 
@@ -1006,6 +1009,15 @@ def _answer_who(
         if analysis.quotes[i].speaker
     ]
     ranked.sort(key=lambda item: (-item[0], item[1]))
+    with_role = [
+        (score, i)
+        for score, i in ranked
+        if _role_bonus(analysis, q.role, analysis.quotes[i].speaker) > 0
+    ]
+    if with_role and with_role[0][0] >= WHO_THRESHOLD:
+        # "Which zoo visitor thought …": the asker named who it was; zoo officials with a
+        # closer sentence are not an answer
+        ranked = with_role
     best_quote = ranked[0][0] if ranked else 0.0
     first = q.core.split()[0].lower() if q.core.split() else ""
     action = first not in SPEECH_VERBS or first in _NOT_SPEECH
@@ -1026,12 +1038,20 @@ def _answer_who(
                 )
     if not ranked or best_quote < WHO_THRESHOLD:
         return _not_found(analysis, q)
-    index = ranked[0][1]
-    record = analysis.quotes[index]
-    if best_quote < WHO_CONFIDENT and not _shares_a_word(q.core, _statement_text(analysis, record)):
+    if best_quote < WHO_CONFIDENT:
         # A middling match that shares no content word with the question is a different
         # statement on a related theme: naming its speaker would put words in their mouth.
-        return _not_found(analysis, q)
+        # A close runner-up that does share one is the statement meant.
+        ranked = [
+            (score, i)
+            for score, i in ranked
+            if score >= best_quote - RUNNER_UP_MARGIN
+            and _shares_a_word(q.core, _statement_text(analysis, analysis.quotes[i]))
+        ]
+        if not ranked:
+            return _not_found(analysis, q)
+    index = ranked[0][1]
+    record = analysis.quotes[index]
     _remember(state, [record])
     named = _named_speaker(analysis, index)
     if named is not None and record.speaker is not None and named != record.speaker:

@@ -1,0 +1,49 @@
+"""'Who said …' questions on an invented article (no shared data needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from summarizer.analysis import Analysis, analyse_sync
+from summarizer.answers import ConversationState, answer_question_sync
+from summarizer.models import ModelService
+from summarizer.reading import build_article
+
+ZOO = (
+    "Girl safe after slipping into lion enclosure\n\n"
+    "A girl slipped into the lion enclosure at the Riverton zoo on Sunday. The lions were "
+    "probably just curious and scared, and they stayed back from the girl, according to "
+    "zoo officials.\n\n"
+    "Zoo visitor Ana Ruiz believes the animals kept away because they were frightened by "
+    "the crowd. 'I think they were just curious about what was going on,' she said. "
+    "'Everyone was screaming and they probably got scared.'\n\n"
+    "The zoo's director, Paul Hart, said the enclosure would stay closed until Friday.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def zoo(models: ModelService) -> Analysis:
+    return analyse_sync(build_article(ZOO), models)
+
+
+def test_which_role_question_names_the_speaker_with_that_role(
+    zoo: Analysis, models: ModelService
+) -> None:
+    """The officials' sentence is closer in wording, but the asker said "zoo visitor"."""
+    state = ConversationState.for_analysis(zoo)
+    answer = answer_question_sync(
+        "Which zoo visitor thought the lions were just curious and probably got scared?",
+        state,
+        models,
+    )
+    assert answer.found and answer.speaker == "Ana Ruiz", answer
+    assert answer.quote is not None and answer.quote in ZOO
+
+
+def test_who_question_without_a_role_still_finds_the_officials(
+    zoo: Analysis, models: ModelService
+) -> None:
+    state = ConversationState.for_analysis(zoo)
+    answer = answer_question_sync("Who said the lions never went near the girl?", state, models)
+    assert answer.found and answer.speaker is not None
+    assert "officials" in answer.speaker, answer
