@@ -309,6 +309,9 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: ", Dr. Christopher Kuhar, " right before a subject that is a role.
+_NAME_BEFORE_ROLE = re.compile(r",\s+((?:[A-Z][\w’'.\-]*\s+){1,4}[A-Z][\w’'\-]*),\s+$")
+_ROLE_SUBJECT = re.compile(r"(?:the|his|her|their|its)\s+[a-z]", re.IGNORECASE)
 #: The comma that ends an opening clause, perhaps closing a quotation (",” ", ",'' ").
 _CLAUSE_COMMA = re.compile(r",(?:”|\"|'')?\s")
 #: A document that a participle after it describes: "issued a statement saying …".
@@ -1652,6 +1655,11 @@ class _IndirectPass:
             )
             if described:  # "…, the news site RTL Info reported.": the description leads in
                 subject = (sentence.start + described.start(1), subject[1])
+            named = _NAME_BEFORE_ROLE.search(text, sentence.start, subject[0])
+            if named and _ROLE_SUBJECT.match(text[subject[0] : subject[1]]):
+                # "…, Dr. Christopher Kuhar, the zoo's executive director told Fox 8." (the
+                # comma after the role left out): the name is the speaker, not content
+                subject = (named.start(1), subject[1])
             modified = re.search(
                 r",\s+((?:(?!(?:as|and|but|or|so|if|when|while|like|with|for|from|of|in|on|at|by|"
                 r"to|than)\b)[a-z][\w’'\-]*(?<!ing)\s+){1,2})$",
@@ -1988,7 +1996,7 @@ class _IndirectPass:
         if verb in _TELL_FORMS and not inverted:
             # "…, Sen. Graham told The Huffington Post on Thursday.": an addressee, then a tail.
             addressee = re.match(
-                r"^(?:the\s+)?(?:(?:[A-Z][\w’'.\-]*|of|for)\s*){1,6}(?=[\s,.!?]|$)"
+                r"^(?:the\s+)?(?:(?:[A-Z][\w’'.\-]*|of|for)\s*){1,6}(?:\d+\s*)?(?=[\s,.!?]|$)"
                 r"|^(?:reporters|journalists|the\s+(?:crowd|audience|committee))\b",
                 stripped,
             )

@@ -360,6 +360,26 @@ def test_a_block_quotation_after_a_colon_lead_is_the_speakers_words() -> None:
     assert not any("The vote is set" in r.content for r in records)
 
 
+def test_told_an_outlet_with_a_number_and_a_role_missing_its_comma() -> None:
+    """ "…, he told Fox 8." and "…, Dr. Ana Kuhn, the zoo's director told WKYC 3." (the
+    comma after the role left out, as hurried copy does) are attributions, and the name is
+    not part of what was said."""
+    text = (
+        "Zoo fall\n\n"
+        "The boy's leg was hurt in the fall, but he was not attacked by the animals, Dr. Ana "
+        "Kuhn, the zoo's director told WKYC 3.\n\n"
+        "The railing will be raised this summer, she told Fox 8 on Monday.\n"
+    )
+    records = quotes_of(text)
+    leg = by_content(records, "The boy's leg was hurt")
+    assert leg.content == (
+        "The boy's leg was hurt in the fall, but he was not attacked by the animals"
+    )
+    assert leg.speaker == "Ana Kuhn"
+    railing = by_content(records, "The railing will be raised")
+    assert railing.speaker == "Ana Kuhn" and railing.cue == "told"
+
+
 def test_nested_speech_is_kept_for_users_and_scored_once_like_polnear() -> None:
     """What Ms. Lane told the police is a record a user can ask about; PolNeAR annotates
     only the office's outer statement, so the benchmark scores that one alone."""
