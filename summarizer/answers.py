@@ -1121,6 +1121,8 @@ def _named_speaker(analysis: Analysis, index: int) -> str | None:
     kinds = {e.name: e.kind for e in analysis.entities}
     if speaker in kinds:
         return speaker
+    if not re.search(r"(?i)(?:^|\s)(?:the|a|an|this|that|its|his|her|their)\s|[’']s\s", speaker):
+        return None  # "Denver police", "police": a body in its own right, not a description
     head = _tokens(speaker)[-1:] if _tokens(speaker) else []
     if not head:
         return None

@@ -309,6 +309,13 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: ", TSA special agent " right before a name: a role written in lower case.
+_ROLE_BEFORE_NAME = re.compile(
+    r",\s+((?:[A-Z]{2,}\s+)?(?:(?!(?:and|but|or|as|if|when|while|so|yet|then|also|later|now|"
+    r"still|even|because|though|although|since|after|before|with|without|for|from|of|in|on|"
+    r"at|by|to|than|who|which|that|where|whose|according)\b)[a-z][\w’'\-]*(?<!ing)(?<!ed)\s+)"
+    r"{1,3})$"
+)
 #: ", Dr. Christopher Kuhar, " right before a subject that is a role.
 _NAME_BEFORE_ROLE = re.compile(r",\s+((?:[A-Z][\w’'.\-]*\s+){1,4}[A-Z][\w’'\-]*),\s+$")
 _ROLE_SUBJECT = re.compile(r"(?:the|his|her|their|its)\s+[a-z]", re.IGNORECASE)
@@ -1655,6 +1662,10 @@ class _IndirectPass:
             )
             if described:  # "…, the news site RTL Info reported.": the description leads in
                 subject = (sentence.start + described.start(1), subject[1])
+            titled = _ROLE_BEFORE_NAME.search(text, sentence.start, subject[0])
+            if titled and not described and text[subject[0]].isupper():
+                # "…, TSA special agent Charles Stone told police.": the role is his
+                subject = (titled.start(1), subject[1])
             named = _NAME_BEFORE_ROLE.search(text, sentence.start, subject[0])
             if named and _ROLE_SUBJECT.match(text[subject[0] : subject[1]]):
                 # "…, Dr. Christopher Kuhar, the zoo's executive director told Fox 8." (the
@@ -1997,7 +2008,9 @@ class _IndirectPass:
             # "…, Sen. Graham told The Huffington Post on Thursday.": an addressee, then a tail.
             addressee = re.match(
                 r"^(?:the\s+)?(?:(?:[A-Z][\w’'.\-]*|of|for)\s*){1,6}(?:\d+\s*)?(?=[\s,.!?]|$)"
-                r"|^(?:reporters|journalists|the\s+(?:crowd|audience|committee))\b",
+                r"|^(?:reporters|journalists|police|investigators|detectives|prosecutors|"
+                r"lawmakers|supporters|voters|students|jurors|the\s+(?:crowd|audience|"
+                r"committee|court|jury|judge|police))\b",
                 stripped,
             )
             if not (addressee and addressee.group().strip()) and re.match(

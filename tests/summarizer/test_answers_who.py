@@ -47,3 +47,31 @@ def test_who_question_without_a_role_still_finds_the_officials(
     answer = answer_question_sync("Who said the lions never went near the girl?", state, models)
     assert answer.found and answer.speaker is not None
     assert "officials" in answer.speaker, answer
+
+
+AIRPORT = (
+    "Airport screeners fired\n\n"
+    "Two airport screeners have been fired after a scheme to pat down passengers without "
+    "cause, Riverton police said.\n\n"
+    "The Transportation Security Administration said in a statement that all complaints are "
+    "investigated. Both officers were fired last week, agency special agent Carla Stone told "
+    "police.\n"
+)
+
+
+def test_a_body_named_by_place_is_its_own_speaker(models: ModelService) -> None:
+    """ "Riverton police" is not a description of the agency quoted next to it."""
+    state = ConversationState.for_analysis(analyse_sync(build_article(AIRPORT), models))
+    answer = answer_question_sync(
+        "Who said the screeners were fired after a pat-down scheme?", state, models
+    )
+    assert answer.found and answer.speaker == "Riverton police", answer
+    assert "Transportation Security Administration" not in answer.answer.split(" said")[0]
+
+
+def test_a_statement_told_to_the_police_by_a_titled_name(models: ModelService) -> None:
+    analysis = analyse_sync(build_article(AIRPORT), models)
+    told = [r for r in analysis.quotes if r.cue == "told"]
+    assert [(r.speaker, r.content) for r in told] == [
+        ("Carla Stone", "Both officers were fired last week")
+    ]
