@@ -1834,9 +1834,10 @@ class _IndirectPass:
         """Where the reported clause starts when it comes first: skip an opening conjunction."""
         match = re.match(
             r"\s*(?:[A-Z][A-Z.\-]+(?:\s+[A-Z][A-Z.\-]+)*(?:,\s+[A-Z][\w.]+)?\s*(?:\([A-Z]+\)\s*)?"
-            r"[―—–-]{1,2}\s+)?(?:(?:But|And|So|Still|Yet)\s+)?",
+            r"[―—–-]{1,2}\s+|\((?:CNN|AP|Reuters|AFP|UPI)\)\s*(?:[―—–-]{1,2}\s*)?)?"
+            r"(?:(?:But|And|So|Still|Yet)\s+)?",
             sentence.text,
-        )  # a dateline ("WASHINGTON ― ", "PARIS (AP) — ") and an opening conjunction
+        )  # a dateline ("WASHINGTON ― ", "PARIS (AP) — ", "(CNN)") and an opening conjunction
         return sentence.start + (match.end() if match else 0)
 
     def _clause_start(self, sentence: Sentence, cue_start: int) -> int:

@@ -380,6 +380,20 @@ def test_told_an_outlet_with_a_number_and_a_role_missing_its_comma() -> None:
     assert railing.speaker == "Ana Kuhn" and railing.cue == "told"
 
 
+def test_an_agency_dateline_is_not_part_of_the_statement() -> None:
+    text = (
+        "Screeners fired\n\n"
+        "(CNN)Two airport screeners have been fired after a pat-down scheme, Riverton "
+        "police said.\n\n"
+        "(Reuters) - The union will appeal, its lawyer said.\n"
+    )
+    records = quotes_of(text)
+    assert by_content(records, "screeners").content == (
+        "Two airport screeners have been fired after a pat-down scheme"
+    )
+    assert by_content(records, "appeal").content == "The union will appeal"
+
+
 def test_nested_speech_is_kept_for_users_and_scored_once_like_polnear() -> None:
     """What Ms. Lane told the police is a record a user can ask about; PolNeAR annotates
     only the office's outer statement, so the benchmark scores that one alone."""
