@@ -628,10 +628,9 @@ def _find_group(
         pool = compatible
         before = [i for i in pool if any(m.start < mention.start for m in groups[i].mentions)]
         if before:
-            return max(
-                before,
-                key=lambda i: max(m.start for m in groups[i].mentions if m.start < mention.start),
-            )
+            # "King said" after "B.B. King … his daughter, Claudette King, told": a bare
+            # surname is the person the story introduced first (the headline aside)
+            return min(before, key=lambda i: _introduced(groups[i]))
         return min(pool, key=lambda i: min(m.start for m in groups[i].mentions))
     first = words[0].lower()
     for i in candidates:
@@ -643,6 +642,12 @@ def _find_group(
         ):
             return i
     return -1
+
+
+def _introduced(group: _Group) -> tuple[bool, int]:
+    """When the story body first names the group (groups named only in the headline last)."""
+    body = [m.start for m in group.mentions if m.sentence > 0]
+    return (not body, min(body) if body else min(m.start for m in group.mentions))
 
 
 def _canonical(group: _Group) -> str:

@@ -90,6 +90,22 @@ def test_he_after_a_missed_sentence_break_is_the_subject_of_the_run_on_clause() 
     assert [r.speaker for r in underhanded] == ["Dan Ellery"]
 
 
+def test_a_bare_surname_is_the_person_the_story_introduced_first() -> None:
+    """ "Dalton said" after his daughter Mae Dalton spoke is still the singer the story is
+    about (a dev QA article gave B.B. King's own message to his daughter)."""
+    text = (
+        "Singer leaves hospital\n\n"
+        'Blues singer Ray Dalton was treated for dehydration this week. He is "much '
+        'better," his daughter, Mae Dalton, told the Riverton Times.\n\n'
+        '"I\'m feeling much better and am leaving the hospital today," Dalton said in a '
+        "message on Tuesday.\n"
+    )
+    records = extract_quotes(build_article(text))
+    leaving = [r.speaker for r in records if "leaving the hospital" in r.content]
+    assert leaving == ["Ray Dalton"]
+    assert [r.speaker for r in records if "much better," in r.content] == ["Mae Dalton"]
+
+
 def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
     text = (
         "Senator Okafor opened the debate on Tuesday.\n"
