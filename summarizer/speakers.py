@@ -535,12 +535,21 @@ def _make_mention(
     m_start, m_end = words[0][0], words[-1][1]
     before = text[sentence_start:m_start]
     subject = (
-        re.fullmatch(r"\s*(?:[A-Z][\w’']*\s+){0,4}?(?:[^\s]*,\s*)?", before) is not None
-        and len(before) < 40
-    ) or _CLAUSE_OPENING.search(before) is not None
+        (
+            re.fullmatch(r"\s*(?:[A-Z][\w’']*\s+){0,4}?(?:[^\s]*,\s*)?", before) is not None
+            and len(before) < 40
+        )
+        or _OPENING_PHRASE.fullmatch(before) is not None
+        or _CLAUSE_OPENING.search(before) is not None
+    )
     return Mention(m_start, m_end, text[m_start:m_end], name, tuple(titles), sentence, subject)
 
 
+#: An opening phrase before the subject: "At the rally in Warrington, Ed Miliband told".
+_OPENING_PHRASE = re.compile(
+    r"\s*(?:(?:But|And|So|Yet|Still|Then)\s+)?(?:In|At|On|During|After|Before|Speaking|Earlier|"
+    r"Later|Last|This|Asked|Unlike|Like|Since|Following|Outside|Inside|From)\b[^,;:.!?“”\"]{1,60},\s*"
+)
 #: A sentence start the splitter missed: after a closing quote mark with no full stop, as
 #: in text that ran captions and paragraphs together ("… the agreement' But Leonard
 #: Ellerbe, CEO of …, disagreed").

@@ -106,6 +106,20 @@ def test_a_bare_surname_is_the_person_the_story_introduced_first() -> None:
     assert [r.speaker for r in records if "much better," in r.content] == ["Mae Dalton"]
 
 
+def test_a_subject_after_an_opening_phrase_is_who_he_means_next() -> None:
+    """ "At the rally in Warrington, Ed Mills told …" makes Mills the subject; the TV host
+    named as a subject before him is not the "he" of the speech that follows."""
+    text = (
+        "Labour rally\n\n"
+        "TV host Joe Essex, who posed for selfies, was attending the event ahead of a "
+        "special. At the rally in Warrington, Ed Mills told supporters a Labour government "
+        "would build again. In a speech, he said: 'We won't let large developers hoard "
+        "land.'\n"
+    )
+    records = extract_quotes(build_article(text))
+    assert [r.speaker for r in records if "hoard land" in r.content] == ["Ed Mills"]
+
+
 def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
     text = (
         "Senator Okafor opened the debate on Tuesday.\n"
