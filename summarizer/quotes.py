@@ -485,7 +485,8 @@ def _pair_single_marks(text: str, start: int, end: int, paragraph: int) -> list[
     with no double marks.
 
     A quotation left open before the next opening mark counts only where it opens the
-    paragraph or follows a colon (it goes on in the next paragraph, British style).
+    paragraph, a sentence or follows a colon (it goes on in the next paragraph, British
+    style; copy that lost its paragraph breaks shows them as "… generation. 'We will …").
     """
     opens = [m.start() for m in _SINGLE_OPEN.finditer(text, start, end)]
     closes = [m.start() for m in _SINGLE_CLOSE.finditer(text, start, end)]
@@ -501,7 +502,7 @@ def _pair_single_marks(text: str, start: int, end: int, paragraph: int) -> list[
                 QuoteSpan(open_at, open_at + 1, close_at, close_at, paragraph, close_at + 1)
             )
             position = close_at + 1
-        elif not text[start:open_at].strip() or text[:open_at].rstrip().endswith(":"):
+        elif not text[start:open_at].strip() or re.search(r"(?:[:.!?…]['’]?)\s*$", text[:open_at]):
             inner_end = _rstrip(text, open_at + 1, next_open)
             spans.append(QuoteSpan(open_at, open_at + 1, inner_end, None, paragraph))
             position = next_open
@@ -554,7 +555,7 @@ def _speech_like(text: str, quote: QuoteSpan, sentence_start: int) -> bool:
         return False  # a title: "told ABC’s “Good Morning America” that …"
     at_boundary = (
         not before
-        or before[-1] in ",:;—–-―(" + _QUOTE_CHARS
+        or before[-1] in ",:;—–-―(.!?" + _QUOTE_CHARS  # ". 'We will …": a sentence pysbd kept
         or before.endswith("''")
         or _CUE.search(before[-30:]) is not None
     )
@@ -1250,11 +1251,13 @@ class _DirectPass:
         return earlier[-1] if earlier else None
 
     def _colon_lead(self, start: int, quote: QuoteSpan) -> Attribution | None:
-        """``Kasich resisted: “…”``: a short clause of a named speaker, then a colon."""
+        """``Kasich resisted: “…”``, ``He went on: ‘…’``: a short clause of a named speaker,
+        then a colon."""
         before = self.text[start : quote.open_at]
         lead = re.match(
             r"\s*(?P<subject>(?:[A-Z][\w’'.\-]*\s+){0,3}[A-Z][\w’'.\-]*|[Hh]e|[Ss]he|They)\s+"
-            r"(?P<verb>(?:[a-z]+ly\s+)?[a-z]+(?:ed|s))(?:\s+[a-z]+){0,2}\s*(?P<colon>:)\s*$",
+            r"(?P<verb>(?:[a-z]+ly\s+)?(?:[a-z]+(?:ed|s)|went\s+on))(?:\s+[a-z]+){0,2}\s*"
+            r"(?P<colon>:)\s*$",
             before,
         )
         if lead is None:

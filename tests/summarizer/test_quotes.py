@@ -333,6 +333,24 @@ def test_british_single_quote_marks_are_quotations_and_apostrophes_are_not() -> 
         assert "' camps" not in record.content and "90s" not in record.content
 
 
+def test_british_quotation_paragraphs_run_together_are_each_quoted() -> None:
+    """Copy that lost its paragraph breaks shows a long British quotation as "… generation.
+    'We will build …" (each paragraph opens a mark, none closes)."""
+    text = (
+        "Housing pledge\n\n"
+        "Ed Mills spoke at the rally. He went on: 'Our plan is the first real plan in a "
+        "generation. 'We will build 200,000 homes a year. 'We won't let large developers "
+        "hoard land.' The crowd cheered.\n"
+    )
+    records = quotes_of(text)
+    contents = [r.content for r in records if r.speaker == "Ed Mills"]
+    assert contents == [
+        "Our plan is the first real plan in a generation.",
+        "We will build 200,000 homes a year.",
+        "We won't let large developers hoard land.",
+    ]
+
+
 def test_a_block_quotation_after_a_colon_lead_is_the_speakers_words() -> None:
     """Opinion pieces set long quotations as paragraphs with no quote marks after "X
     added:"; the block runs over lines a single break joins and over a list's items."""
