@@ -302,6 +302,7 @@ def match_speaker(phrase: str, analysis: Analysis, prefer: str | None = None) ->
     """
     caps = _capitalised_key(phrase)
     key = caps or _name_key(phrase)
+    written = " ".join(phrase.lower().split())
     if not key:
         return None
     best: tuple[float, str] | None = None
@@ -310,7 +311,10 @@ def match_speaker(phrase: str, analysis: Analysis, prefer: str | None = None) ->
         matched = {t for t in key if t in speaker.key or t in acronyms}
         if matched != key:
             continue
-        score = len(key & speaker.full) + 0.5 * len(key)
+        # "the TSA" names the Transportation Security Administration as fully as its name
+        # does, more than "the female TSA officer" that holds the word
+        score = len(key & (speaker.full | acronyms)) + 0.5 * len(key)
+        score += 1.0 if written in {f.lower() for f in speaker.forms} else 0.0  # "the IMF report"
         score += 0.3 if speaker.name == prefer else 0.0
         score += min(speaker.n_quotes, 20) / 100
         if best is None or score > best[0]:

@@ -248,6 +248,8 @@ _ROLE_TITLES = _ROLE_NOUNS - _wordset(
     """
 )
 #: Heads of a definite short form that stands for a named body ("the association").
+#: Heads that can stand for any body: "The TSA called it deplorable. … the agency said".
+_GENERIC_BODY_HEADS = frozenset({"agency", "organization", "organisation", "group", "company"})
 _SHORT_FORM_HEADS = _wordset(
     """
     association union council committee commission department agency bureau ministry
@@ -754,11 +756,19 @@ class SpeakerIndex:
         return links
 
     def _body_with_head(self, head: str, offset: int) -> int | None:
+        """ "the association" is the last body named "… Association"; a generic head ("the
+        agency", "the group") with no such body is the last body named at all."""
         best: int | None = None
+        latest: int | None = None
         for mention in self.mentions[: bisect_left(self._starts, offset)]:
             group = self._groups[mention.entity]
-            if group.kind == "organization" and mention.name.split()[-1].lower() == head.lower():
+            if group.kind != "organization":
+                continue
+            latest = mention.entity
+            if mention.name.split()[-1].lower() == head.lower():
                 best = mention.entity
+        if best is None and head.lower() in _GENERIC_BODY_HEADS:
+            return latest
         return best
 
     def _sentence_start_before(self, offset: int, back: int) -> int:

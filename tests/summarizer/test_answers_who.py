@@ -75,3 +75,28 @@ def test_a_statement_told_to_the_police_by_a_titled_name(models: ModelService) -
     assert [(r.speaker, r.content) for r in told] == [
         ("Carla Stone", "Both officers were fired last week")
     ]
+
+
+SCREENING = (
+    "Screeners fired\n\n"
+    "Investigators interviewed the female TSA officer, who said she had done this at least "
+    "ten times, police said.\n\n"
+    'The TSA called the incident deplorable. "These acts are intolerable," the agency said '
+    'in a written statement. "All allegations of misconduct are investigated by the agency, '
+    'and employees are held accountable."\n\n'
+    "The Transportation Security Administration said no other passengers had come forward.\n"
+)
+
+
+def test_the_agency_is_the_body_named_before_and_the_tsa_is_not_an_officer(
+    models: ModelService,
+) -> None:
+    analysis = analyse_sync(build_article(SCREENING), models)
+    agency = [r.speaker for r in analysis.quotes if r.content.startswith("These acts")]
+    assert agency == ["Transportation Security Administration"]
+    state = ConversationState.for_analysis(analysis)
+    answer = answer_question_sync(
+        "What did the TSA say about how misconduct allegations are handled?", state, models
+    )
+    assert answer.found and answer.speaker == "Transportation Security Administration", answer
+    assert "allegations of misconduct" in answer.answer
