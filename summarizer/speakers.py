@@ -366,6 +366,24 @@ def _is_headline(text: str) -> bool:
     return bool(content) and capitals / len(content) >= 0.75
 
 
+_FIRST_NAMES = _MALE_NAMES | _FEMALE_NAMES
+#: Words that describe the person a sentence then names: "Comedian Sarah Silverman".
+_DESCRIPTORS = _wordset(
+    """
+    republican democrat democratic conservative liberal progressive independent libertarian
+    billionaire millionaire businessman businesswoman entrepreneur mogul tycoon investor
+    comedian actor actress singer rapper musician songwriter filmmaker director producer
+    author writer novelist poet journalist columnist reporter anchor host co-host
+    moderator co-moderator commentator pundit pollster strategist analyst economist
+    activist campaigner organizer organiser lawyer attorney promoter manager coach fighter
+    boxer player quarterback pitcher golfer footballer athlete star legend veteran
+    pastor evangelist preacher rabbi imam bishop cardinal priest designer model chef
+    vermonter texan californian floridian candidate nominee hopeful challenger
+    incumbent witness visitor resident neighbor neighbour survivor victim
+    """
+)
+
+
 def _split_title(words: list[str]) -> tuple[list[str], list[str]]:
     """Split "Vermont Sen. Bernie Sanders" into (["Vermont", "Sen."], ["Bernie", "Sanders"])."""
     last_title = -1
@@ -373,9 +391,18 @@ def _split_title(words: list[str]) -> tuple[list[str], list[str]]:
         title = word in _TITLES or (word[:1].isupper() and word.lower() in _ROLE_TITLES)
         if title and not (word in _TITLE_SURNAMES and i == len(words) - 1):
             last_title = i
-    if last_title >= 0:
-        return words[: last_title + 1], words[last_title + 1 :]
-    return [], words
+    titles, names = (
+        (words[: last_title + 1], words[last_title + 1 :]) if last_title >= 0 else ([], words)
+    )
+    if (
+        len(names) >= 3
+        and (names[0].lower() in _DESCRIPTORS or names[0].endswith(("-based", "-born")))
+        and names[1].lower() in _FIRST_NAMES
+    ):
+        # "Comedian Sarah Silverman", "Republican Donald Trump", "Promoter Leonard Ellerbe":
+        # a capitalised word before a first name describes the person
+        return [*titles, names[0]], names[1:]
+    return titles, names
 
 
 def _surname(name: str) -> str:

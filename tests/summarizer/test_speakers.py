@@ -120,6 +120,24 @@ def test_a_subject_after_an_opening_phrase_is_who_he_means_next() -> None:
     assert [r.speaker for r in records if "hoard land" in r.content] == ["Ed Mills"]
 
 
+def test_a_descriptor_before_a_full_name_is_not_part_of_it() -> None:
+    """ "Republican Donald Trump" and "Comedian Sarah Silverman" are Donald Trump and Sarah
+    Silverman (one person with the later "Donald Trump", not a second Trump); "Billie Jean
+    King" keeps her first name."""
+    text = (
+        "Convention notes\n\n"
+        "Republican Donald Trump said the convention would be unforgettable. Comedian Sarah "
+        "Silverman said the crowd was rude. Billie Jean King said the match was fair.\n\n"
+        "Donald Trump later told reporters the hall was full.\n"
+    )
+    entities = find_entities(build_article(text))
+    names = {e.name for e in entities if e.kind == "person"}
+    assert {"Donald Trump", "Sarah Silverman", "Billie Jean King"} <= names
+    assert not any(n.startswith(("Republican", "Comedian")) for n in names)
+    trump = entity(entities, "Donald Trump")
+    assert len(trump.mentions) == 2
+
+
 def test_canonical_name_is_the_fullest_personal_name_anywhere_in_the_article() -> None:
     text = (
         "Senator Okafor opened the debate on Tuesday.\n"
