@@ -1261,7 +1261,7 @@ class _DirectPass:
             before,
         )
         if lead is None:
-            return None
+            return self._colon_lead_after_aside(start, quote)
         subject = (start + lead.start("subject"), start + lead.end("subject"))
         written = self.text[subject[0] : subject[1]]
         mention = self.resolver.index.mention_starting_at(subject[0])
@@ -1270,6 +1270,25 @@ class _DirectPass:
         ):
             return None
         cue = (start + lead.start("verb"), start + lead.end("colon"))
+        return self._use(subject, cue, quote)
+
+    def _colon_lead_after_aside(self, start: int, quote: QuoteSpan) -> Attribution | None:
+        """``Another guard, Beau James, commented on the photo: ‘…’``: a subject with an
+        aside, a verb and a few words, then a colon; the subject must be a known name."""
+        before = self.text[start : quote.open_at]
+        lead = re.search(r",\s+(?P<verb>[a-z]+ed)(?:\s+[\w’'\-]+){0,4}\s*(?P<colon>:)\s*$", before)
+        if lead is None:
+            return None
+        verb_start = start + lead.start("verb")
+        subject = self.resolver.subject_before(start, verb_start)
+        if subject is None:
+            return None
+        # the name may be the aside itself: "Another guard, Beau James,"
+        mention = self.resolver.index.mention_in(subject[0], verb_start)
+        if mention is None or self.resolver.index.kind(mention.entity) == "unknown":
+            return None
+        subject = (min(subject[0], mention.start), max(subject[1], mention.end))
+        cue = (verb_start, start + lead.end("verb"))
         return self._use(subject, cue, quote)
 
     def _named_before(self, start: int, quote: QuoteSpan) -> Attribution | None:

@@ -351,6 +351,17 @@ def test_british_quotation_paragraphs_run_together_are_each_quoted() -> None:
     ]
 
 
+def test_a_colon_lead_after_a_subject_with_an_aside() -> None:
+    text = (
+        "Guards suspended\n\n"
+        "Another guard, Beau James, commented on the photo: 'Welcome to the gang. Looks "
+        "awesome.' The post was removed on Monday.\n"
+    )
+    record = by_content(quotes_of(text), "Welcome to the gang.")
+    assert record.speaker == "Beau James" and record.cue == "commented"
+    assert record.content == "Welcome to the gang. Looks awesome."
+
+
 def test_a_block_quotation_after_a_colon_lead_is_the_speakers_words() -> None:
     """Opinion pieces set long quotations as paragraphs with no quote marks after "X
     added:"; the block runs over lines a single break joins and over a list's items."""
