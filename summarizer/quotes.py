@@ -2415,7 +2415,7 @@ _TRANSCRIPT = re.compile(
 #: A quotation signed with a dash after it: ``“He can’t even answer a question.” ― Esther Tapia``.
 _SIGNED = re.compile(
     r"\s*(?P<content>[“\"][^\n]{10,}[”\"])\s*(?P<cue>[―—–]|--)\s*"
-    r"(?P<source>[A-Z][\w’'\-]+(?:\s+[A-Z][\w’'\-.]*){0,3})[\s.\xa0]*$"
+    r"(?P<source>[A-Z][\w’'\-]+(?:\s+(?:[A-Z]\.|[A-Z][\w’'\-]*)){0,3})[\s.\xa0]*$"
 )
 
 

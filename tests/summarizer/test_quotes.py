@@ -351,6 +351,19 @@ def test_british_quotation_paragraphs_run_together_are_each_quoted() -> None:
     ]
 
 
+def test_a_quotation_signed_with_a_dash_names_the_signer_without_the_full_stop() -> None:
+    text = (
+        "Voters speak\n\n"
+        "“Maybe we can build a wall around him.” ― Steve Quinlan.\n\n"
+        "“I am truly afraid of what happens next.” ― Julie A. Diaz Martinez.\n"
+    )
+    records = quotes_of(text)
+    assert [(r.speaker, r.content) for r in records] == [
+        ("Steve Quinlan", "Maybe we can build a wall around him."),
+        ("Julie A. Diaz Martinez", "I am truly afraid of what happens next."),
+    ]
+
+
 def test_a_colon_lead_after_a_subject_with_an_aside() -> None:
     text = (
         "Guards suspended\n\n"
