@@ -309,6 +309,8 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: What may stand before "how"/"why" in front of a subject: "Here's how police say …".
+_HOW_LEAD_INS = frozenset({"here's", "that's", "this", "that", "is", "was", "it's", "which"})
 #: ", TSA special agent " right before a name: a role written in lower case.
 _ROLE_BEFORE_NAME = re.compile(
     r",\s+((?:[A-Z]{2,}\s+)?(?:(?!(?:and|but|or|as|if|when|while|so|yet|then|also|later|now|"
@@ -753,6 +755,11 @@ class _Resolver:
                 break
         if len(chosen) > 1 and chosen[0].group().lower() in ("even", "only", "also"):
             chosen.pop(0)  # "Even the organizer of a pro-Trump rally said"
+        lead_in = [w.group().lower().replace("’", "'") for w in chosen[:3]]
+        for k, lead_word in enumerate(lead_in[:-1]):
+            if lead_word in ("how", "why") and k and set(lead_in[:k]) <= _HOW_LEAD_INS:
+                chosen = chosen[k + 1 :]  # "Here's how police say …", "That is why experts say"
+                break
         if not chosen:
             return None
         phrase = " ".join(w.group() for w in chosen)

@@ -422,6 +422,17 @@ def test_told_an_outlet_with_a_number_and_a_role_missing_its_comma() -> None:
     assert railing.speaker == "Ana Kuhn" and railing.cue == "told"
 
 
+def test_here_is_how_police_say_names_the_police() -> None:
+    text = (
+        "Screening scheme\n\n"
+        "Here's how police say the scheme worked: one officer would signal the other. "
+        "That is why experts say the checks must change.\n"
+    )
+    records = quotes_of(text)
+    assert by_content(records, "the scheme worked").speaker == "police"
+    assert by_content(records, "the checks must change").speaker == "experts"
+
+
 def test_an_agency_dateline_is_not_part_of_the_statement() -> None:
     text = (
         "Screeners fired\n\n"
