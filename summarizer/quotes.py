@@ -309,6 +309,11 @@ _CONTENT_STOP = re.compile(
     r"(?:[\w’'.\-]+\s+){0,4}?(?:has|have|had|is|was|are|were|will|"
     r"would|could|can|did|does|said|says|say|[a-z]+ed)\b"
 )
+#: A word that makes an aside a clause ("…, who backs Cruz,"), not a role before a name.
+_CLAUSE_WORD = re.compile(
+    r"\b(?:who|whom|whose|which|that|has|have|had|is|was|are|were|said|says|and|like|"
+    r"[a-z]+ed|[a-z]+ing)\b"
+)
 #: What may stand before "how"/"why" in front of a subject: "Here's how police say …".
 _HOW_LEAD_INS = frozenset({"here's", "that's", "this", "that", "is", "was", "it's", "which"})
 #: ", TSA special agent " right before a name: a role written in lower case.
@@ -608,11 +613,27 @@ class _Resolver:
                 if _SENTENCE_BREAK.search(inner) or re.search(r"[;:]\s", inner) or len(inner) > 220:
                     continue
                 inner_end = clause_start + appositive.start()
-                named = self.index.mention_starting_at(clause_start + appositive.end())
+                # the name ends the aside: "his daughter, Claudette King,", "his wife,
+                # longtime Hillary Clinton aide Huma Abedin,"
+                named = self.index.mention_ending_at(
+                    clause_start + len(left) - 1, clause_start + appositive.end()
+                )
+                whole = named is not None and named.start == clause_start + appositive.end()
                 if (
                     named is not None
                     and named.end == clause_start + len(left) - 1
                     and self.index.kind(named.entity) == "person"
+                    and (
+                        whole  # "his daughter, Claudette King,"
+                        or (  # "his wife, longtime Hillary Clinton aide Huma Abedin,"
+                            re.search(
+                                r"\b(?:his|her|their)\s+[a-z][\w’'\-]*$", left[: appositive.start()]
+                            )
+                            and not _CLAUSE_WORD.search(
+                                text, clause_start + appositive.end(), named.start
+                            )
+                        )
+                    )
                     and re.search(
                         r"\b(?:his|her|their|the|a|an)\s+[\w’'\-]+(?:\s+[\w’'.\-]+){0,6}$",
                         left[: appositive.start()],

@@ -422,6 +422,21 @@ def test_told_an_outlet_with_a_number_and_a_role_missing_its_comma() -> None:
     assert railing.speaker == "Ana Kuhn" and railing.cue == "told"
 
 
+def test_the_name_at_the_end_of_a_role_aside_is_the_speaker() -> None:
+    """ "First his wife, longtime Clinton aide Huma Abedin, announced …" is Abedin's
+    statement; an aside that is a clause or a list names nobody ("…, who backs Cruz,")."""
+    text = (
+        "Bad news\n\n"
+        "First his wife, longtime Hillary Clinton aide Huma Abedin, announced that they were "
+        "separating. The delegate, who backs Ted Cruz, warned that the fight would be long. "
+        "The candidates, Hillary Clinton and Bernie Sanders, have said they will keep going.\n"
+    )
+    records = quotes_of(text)
+    assert by_content(records, "separating").speaker == "Huma Abedin"
+    assert by_content(records, "the fight would be long").speaker != "Ted Cruz"
+    assert by_content(records, "keep going").speaker not in ("Hillary Clinton", "Bernie Sanders")
+
+
 def test_here_is_how_police_say_names_the_police() -> None:
     text = (
         "Screening scheme\n\n"
