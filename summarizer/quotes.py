@@ -2583,11 +2583,9 @@ def _block_drafts(article: Article, resolver: _Resolver) -> Iterable[_Draft]:
         if not cues or not _BLOCK_LEAD.fullmatch(text, cues[-1].end(), last.end):
             continue
         block = paragraphs[k + 1]
-        start = (
-            block.start
-            + len(text[block.start : block.end])
-            - len(text[block.start : block.end].lstrip())
-        )
+        start = block.start
+        while start < block.end and text[start].isspace():
+            start += 1
         bullet = _BULLET.match(text, start)
         if bullet:
             start = bullet.end()

@@ -247,9 +247,9 @@ _ROLE_TITLES = _ROLE_NOUNS - _wordset(
     writer general justice speaker whip chair doctor
     """
 )
-#: Heads of a definite short form that stands for a named body ("the association").
 #: Heads that can stand for any body: "The TSA called it deplorable. … the agency said".
 _GENERIC_BODY_HEADS = frozenset({"agency", "organization", "organisation", "group", "company"})
+#: Heads of a definite short form that stands for a named body ("the association").
 _SHORT_FORM_HEADS = _wordset(
     """
     association union council committee commission department agency bureau ministry
@@ -276,7 +276,6 @@ _PRONOUN_GENDER: dict[str, Gender] = {
 
 # --------------------------------------------------------------------------- patterns
 
-#: One word of a name: "Trump", "O’Neill", "McConnell", "J.", "G.K.", "U.S.", "DNC", "Mr.".
 #: Abbreviated titles and the word a description uses: "Gov. Chris Christie" is "the governor".
 _TITLE_WORDS = {
     "gov": "governor",
@@ -294,6 +293,7 @@ _TITLE_WORDS = {
     "rev": "reverend",
     "dr": "doctor",
 }
+#: One word of a name: "Trump", "O’Neill", "McConnell", "J.", "G.K.", "U.S.", "DNC", "Mr.".
 _NAME_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)*|(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Rev|Capt|Sgt|Adm|Det|Prof|Supt|St|Jr|Sr)\.|[A-Z][\w’'\-]*\w(?:(?<=s)[’'](?=[ \t]+[A-Z]))?|[A-Z])"  # noqa: E501
 #: Lower-case particles inside a name ("Bill de Blasio", "Ludwig van Beethoven").
 _PARTICLE = r"(?:de|del|della|van|von|der|den|da|di|du|la|le|bin|ibn|al|el|dos|das)"
@@ -399,7 +399,7 @@ def _split_title(words: list[str]) -> tuple[list[str], list[str]]:
         and (names[0].lower() in _DESCRIPTORS or names[0].endswith(("-based", "-born")))
         and names[1].lower() in _FIRST_NAMES
     ):
-        # "Comedian Sarah Silverman", "Republican Donald Trump", "Promoter Leonard Ellerbe":
+        # "Comedian Sarah Silverman", "Republican Donald Trump", "Journalist Jorge Ramos":
         # a capitalised word before a first name describes the person
         return [*titles, names[0]], names[1:]
     return titles, names
